@@ -1,0 +1,153 @@
+"""Hidden suite, core: the basic contract of ttl_cache."""
+
+from graders.testing import core
+
+
+@core
+def test_hit_within_ttl_is_served(make_cache):
+    """A repeated call within the TTL is served from the cache without recomputing."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(1)
+    assert not cache.at(3.0).computed(1), "a call within the TTL recomputed"
+    assert not cache.at(9.5).computed(1), "a call within the TTL recomputed"
+
+
+@core
+def test_value_is_returned_from_cache(make_cache):
+    """A hit returns the value the function returned when the entry was stored."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache.program({"value": "stored"}, {"value": "recomputed"})
+    assert cache(1) == "stored"
+    assert cache.at(1.0)(1) == "stored", "a hit did not return the cached value"
+
+
+@core
+def test_expiry_boundary_is_exclusive(make_cache):
+    """An entry is served while clock() - t0 < ttl and recomputed once it equals ttl."""
+    cache = make_cache(ttl=10).at(100.0)
+    assert cache.computed("k")
+    assert not cache.at(109.75).computed("k"), "an entry was recomputed before its TTL"
+    assert cache.at(110.0).computed("k"), "an entry was served at exactly its TTL"
+
+
+@core
+def test_hit_does_not_extend_ttl(make_cache):
+    """A hit does not extend an entry's lifetime: it expires ttl after it was stored."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache(1)
+    cache.at(8.0)(1)
+    assert cache.at(10.0).computed(1), "a hit extended the entry's lifetime"
+
+
+@core
+def test_t0_is_read_after_the_function_returns(make_cache):
+    """The entry's time is read once the function has returned, not before it ran."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache.program({"value": "slow", "advance": 5.0})
+    assert cache(1) == "slow"
+    assert not cache.at(14.0).computed(1), "t0 was read before the function ran"
+    assert cache.at(15.0).computed(1), "the entry outlived its TTL"
+
+
+@core
+def test_distinct_arguments_are_distinct_entries(make_cache):
+    """Calls with different arguments do not share an entry."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(1)
+    assert cache.computed(2)
+    assert cache.computed(1, 2)
+    assert cache.computed(x=1)
+    assert not cache.computed(1)
+
+
+@core
+def test_keyword_order_does_not_matter(make_cache):
+    """Equal keyword arguments given in a different order share one entry."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(0, a=1, b=2)
+    assert not cache.computed(0, b=2, a=1), "keyword order changed the cache key"
+
+
+@core
+def test_exceptions_propagate_and_are_not_cached(make_cache):
+    """An exception raised by the function propagates and is never cached."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache.program({"raise": "boom"}, {"value": "fine"})
+    outcome = cache.call(1)
+    assert outcome["raised"] is not None, "the exception did not propagate"
+    assert outcome["raised"]["type"] == "ValueError", "the exception's type changed"
+    outcome = cache.call(1)
+    assert outcome["raised"] is None, "an exception was cached"
+    assert outcome["value"] == "fine" and outcome["computed"] == 1
+
+
+@core
+def test_none_is_cached(make_cache):
+    """A None result is cached like any other value."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache.program({"value": None})
+    assert cache.computed(1)
+    assert not cache.computed(1), "a None result was not cached"
+
+
+@core
+def test_each_function_has_its_own_cache(make_cache):
+    """Two decorated functions (even with the same name) never share entries."""
+    first, second = make_cache(ttl=10).at(0.0), make_cache(ttl=10).at(0.0)
+    first.program({"value": "first"})
+    second.program({"value": "second"})
+    assert first(1) == "first"
+    assert second(1) == "second", "two decorated functions shared a cache entry"
+
+
+@core
+def test_wrapper_keeps_metadata(submission):
+    """The wrapper keeps __name__, __qualname__, __doc__, __module__ and __wrapped__."""
+    meta = submission.call("metadata")
+    assert meta["name"] == "documented_function", "__name__ was not kept"
+    assert meta["qualname"] == meta["expected_qualname"], "__qualname__ was not kept"
+    assert meta["doc"] == "Documentation of the original.", "__doc__ was not kept"
+    assert meta["module_kept"] is True, "__module__ was not kept"
+    assert meta["wrapped_is_original"] is True, "__wrapped__ is not the original function"
+
+
+@core
+def test_cache_info_counts(make_cache):
+    """cache_info() is a named tuple (hits, misses, maxsize, currsize) with the right counts."""
+    cache = make_cache(ttl=10, maxsize=8).at(0.0)
+    answer = cache.submission.call("info", handle=cache.handle)
+    assert answer["fields"] == ["hits", "misses", "maxsize", "currsize"], \
+        "cache_info() fields are not (hits, misses, maxsize, currsize)"
+    cache(1), cache(1), cache(2), cache(1)
+    assert cache.info() == (2, 2, 8, 2), "cache_info() counts are wrong"
+    assert tuple(answer["values"]) == (0, 0, 8, 0), "a new cache's info is not (0, 0, maxsize, 0)"
+
+
+@core
+def test_cache_clear(make_cache):
+    """cache_clear() empties the cache: the next call recomputes."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache(1), cache(2)
+    cache.clear()
+    assert cache.info()[3] == 0, "currsize is not 0 after cache_clear()"
+    assert cache.computed(1), "an entry survived cache_clear()"
+
+
+@core
+def test_lru_eviction(make_cache):
+    """A full cache evicts the least recently used entry; a hit refreshes recency."""
+    cache = make_cache(ttl=100, maxsize=2).at(0.0)
+    cache("a"), cache("b")
+    assert not cache.computed("a")  # "a" is now the most recent
+    cache("c")  # evicts "b"
+    assert not cache.computed("a"), "the most recently used entry was evicted"
+    assert cache.computed("b"), "the least recently used entry was not evicted"
+
+
+@core
+def test_size_never_exceeds_maxsize(make_cache):
+    """A bounded cache never holds more than maxsize entries."""
+    cache = make_cache(ttl=100, maxsize=5).at(0.0)
+    for key in range(40):
+        cache(key)
+        assert cache.info()[3] <= 5, "currsize exceeded maxsize"

@@ -1,0 +1,108 @@
+"""Hidden suite, robustness: bad arguments, edge cases and threads."""
+
+import pytest
+
+from graders.testing import robustness
+
+
+@robustness
+@pytest.mark.parametrize("ttl", [0, -1, -0.5], ids=["zero", "negative", "negative-fraction"])
+def test_non_positive_ttl_is_rejected(submission, ttl):
+    """ttl <= 0 raises ValueError when the decorator is created."""
+    made = submission.call("make", ttl=ttl)
+    assert "raised" in made, "a non-positive ttl was accepted"
+    assert made["raised"]["type"] == "ValueError", "a non-positive ttl did not raise ValueError"
+
+
+@robustness
+@pytest.mark.parametrize("maxsize", [0, -3], ids=["zero", "negative"])
+def test_maxsize_below_one_is_rejected(submission, maxsize):
+    """maxsize < 1 raises ValueError when the decorator is created."""
+    made = submission.call("make", ttl=10, maxsize=maxsize)
+    assert "raised" in made, "maxsize < 1 was accepted"
+    assert made["raised"]["type"] == "ValueError", "maxsize < 1 did not raise ValueError"
+
+
+@robustness
+def test_maxsize_none_is_unbounded(make_cache):
+    """maxsize=None keeps every entry."""
+    cache = make_cache(ttl=100, maxsize=None).at(0.0)
+    for key in range(2000):
+        cache(key)
+    assert cache.info()[2:] == (None, 2000), "maxsize=None did not keep every entry"
+    assert not cache.computed(0), "maxsize=None evicted an entry"
+
+
+@robustness
+def test_maxsize_one(make_cache):
+    """maxsize=1 keeps exactly the latest entry."""
+    cache = make_cache(ttl=100, maxsize=1).at(0.0)
+    cache(1)
+    assert not cache.computed(1)
+    cache(2)
+    assert cache.computed(1), "maxsize=1 kept two entries"
+
+
+@robustness
+@pytest.mark.parametrize("kind", ["positional", "keyword"])
+def test_unhashable_arguments_raise_type_error(make_cache, kind):
+    """Unhashable arguments raise TypeError, as functools.lru_cache does."""
+    cache = make_cache(ttl=10).at(0.0)
+    args, kwargs = ([{"$list": [1, 2]}], {}) if kind == "positional" else ([], {"x": {"$dict": {}}})
+    outcome = cache.call(*args, **kwargs)
+    assert outcome["raised"] is not None, "unhashable arguments did not raise"
+    assert outcome["raised"]["type"] == "TypeError", "unhashable arguments did not raise TypeError"
+
+
+@robustness
+def test_falsy_values_are_cached(make_cache):
+    """0, False, '' and empty sequences are cached like any value."""
+    cache = make_cache(ttl=10).at(0.0)
+    falsy = [0, False, "", [], 0.0]
+    cache.program(*({"value": v} for v in falsy))
+    for key, value in enumerate(falsy):
+        assert cache(key) == value
+    for key in range(len(falsy)):
+        assert not cache.computed(key), "a falsy result was not cached"
+
+
+@robustness
+def test_failed_call_counts_as_miss_and_stores_nothing(make_cache):
+    """A call whose function raises is a miss and leaves nothing in the cache."""
+    cache = make_cache(ttl=10, maxsize=4).at(0.0)
+    cache.program({"raise": "boom"})
+    assert cache.call(1)["raised"] is not None
+    assert cache.info() == (0, 1, 4, 0), "a failed call was counted or stored wrongly"
+
+
+@robustness
+def test_expired_entries_are_evicted_before_live_ones(make_cache):
+    """When the cache is full, expired entries go before live ones."""
+    cache = make_cache(ttl=10, maxsize=2).at(0.0)
+    cache("a")
+    cache.at(5.0)("b")
+    cache.at(6.0)("a")  # "a" is now the most recent, "b" the least recent
+    cache.at(11.0)("c")  # "a" has expired; it must go rather than the live "b"
+    assert not cache.at(12.0).computed("b"), "a live entry was evicted while an expired one stayed"
+
+
+@robustness
+def test_default_clock_is_monotonic_time(submission):
+    """Without a clock argument, entries expire after ttl seconds of real time."""
+    answer = submission.call("real_clock_expiry", ttl=0.2)
+    assert not answer.get("raised"), "creating the decorator or a call raised unexpectedly"
+    assert answer["computed"] == [1, 0, 1], "the default clock did not expire entries in real time"
+
+
+@robustness
+def test_thread_safety(make_cache):
+    """Calls from many threads never corrupt the cache, and hits + misses equals the calls."""
+    threads, calls = 8, 3000
+    cache = make_cache(ttl=1000, maxsize=16).at(0.0)
+    answer = cache.submission.call("hammer", handle=cache.handle, threads=threads, calls=calls,
+                                   keys=40, timeout=30)
+    assert answer["errors"] == [], "calls from several threads raised"
+    hits, misses, _, currsize = cache.info()
+    assert hits + misses == threads * calls, "hits + misses is not the number of calls"
+    assert currsize <= 16, "currsize exceeded maxsize under threads"
+    assert answer["underlying"] == misses, "the function ran a different number of times than misses"

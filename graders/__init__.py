@@ -1,0 +1,3 @@
+"""graders: grades take-home coding challenges in a sandbox."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+"""Performance verdicts you can defend: paired, interleaved measurement (DESIGN §5).
+
+The reference and the submission each run in their own worker with the same
+sandbox configuration. After warm-up, rounds interleave them (R S, S R, R S, ...)
+and the side not being timed is frozen, so neither can slow the other down. Every
+time is taken here, on the trusted side, around one call that runs a batch of
+work in the worker; the empty-call round trip is measured and reported beside
+it. The compared figure gets a bootstrap confidence interval, and the verdict is
+`pass`, `fail`, or `inconclusive` when the interval straddles the threshold, in
+which case more rounds are measured up to a budget.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graders.challenge import Metric, PerformanceConfig
+from graders.proxy import ImportFailed, SubmissionRaised, WorkerFailure, WorkerProxy
+from graders.result import MetricResult
+
+# Seconds the calibration workload takes on the reference grading host (the
+# machine the absolute targets were set on); see `host_factor`.
+CALIBRATION_N = 2_000_000
+CALIBRATION_REFERENCE_S = 0.20
+BOOTSTRAP_SAMPLES = 2000
+LOCK_PATH = Path(os.environ.get("GRADERS_LOCK_DIR", tempfile.gettempdir())) / "graders-perf.lock"
+
+
+class MeasurementFailed(Exception):
+    """A measured operation failed; `side` says whose."""
+
+    def __init__(self, side: str, reason: str) -> None:
+        super().__init__(reason)
+        self.side = side
+
+
+@contextmanager
+def exclusive_timing(path: Path = LOCK_PATH) -> Iterator[float]:
+    """Hold the host-wide timing lock; yields the seconds spent waiting for it."""
+    start = time.perf_counter()
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield time.perf_counter() - start
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- statistics (pure) ---------------------------------------------------------
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q))
+
+
+def compared_figure(statistic: str, sub: np.ndarray, ref: np.ndarray) -> float:
+    """The submission/reference ratio a threshold is compared with.
+
+    For median and mean, the statistic of the per-round ratios: pairing each
+    round cancels slow drifts of the machine. For p95, the ratio of the tails.
+    """
+    if statistic == "p95":
+        return float(np.percentile(sub, 95) / np.percentile(ref, 95))
+    ratios = sub / ref
+    return float(np.median(ratios) if statistic == "median" else np.mean(ratios))
+
+
+def side_figure(statistic: str, values: np.ndarray) -> float:
+    if statistic == "p95":
+        return float(np.percentile(values, 95))
+    return float(np.median(values) if statistic == "median" else np.mean(values))
+
+
+def bootstrap_interval(
+    figure: Callable[[np.ndarray], float], rounds: int, confidence: float, seed: int
+) -> tuple[float, float]:
+    """Percentile bootstrap over round indices (pairs stay together)."""
+    rng = np.random.default_rng(seed)
+    samples = [figure(rng.integers(0, rounds, rounds)) for _ in range(BOOTSTRAP_SAMPLES)]
+    tail = (1 - confidence) / 2 * 100
+    return percentile(samples, tail), percentile(samples, 100 - tail)
+
+
+def verdict(interval: tuple[float, float], threshold: float) -> str:
+    """Lower is better: pass if the whole interval is within the threshold."""
+    low, high = interval
+    if high <= threshold:
+        return "pass"
+    if low > threshold:
+        return "fail"
+    return "inconclusive"
+
+
+def host_factor(calibration_s: float) -> float:
+    """How much slower this host is than the reference grading host (>1: slower)."""
+    return calibration_s / CALIBRATION_REFERENCE_S
+
+
+# -- measurement (I/O) -----------------------------------------------------------
+
+@dataclass
+class Sides:
+    submission: WorkerProxy
+    reference: WorkerProxy
+
+    def other(self, proxy: WorkerProxy) -> WorkerProxy:
+        return self.reference if proxy is self.submission else self.submission
+
+    def name(self, proxy: WorkerProxy) -> str:
+        return "submission" if proxy is self.submission else "reference"
+
+
+def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float
+                ) -> tuple[float, Any]:
+    """Time one batch call with the other side frozen."""
+    other = sides.other(proxy)
+    other.pause()
+    try:
+        start = time.perf_counter()
+        value = proxy.call(metric.operation, timeout=timeout, **metric.args)
+        elapsed = time.perf_counter() - start
+    except (SubmissionRaised, WorkerFailure, ImportFailed) as exc:
+        raise MeasurementFailed(sides.name(proxy), str(exc)) from None
+    finally:
+        other.resume()
+    return elapsed, value
+
+
+def _counter(value: Any, name: str, side: str) -> float:
+    counters = value.get("counters") if isinstance(value, dict) else None
+    count = counters.get(name) if isinstance(counters, dict) else None
+    if type(count) not in (int, float) or count < 0:
+        raise MeasurementFailed(side, f"the operation did not report counter {name!r}")
+    return float(count)
+
+
+def _overhead(proxy: WorkerProxy, repeats: int = 15) -> float:
+    return statistics.median(proxy.ping() for _ in range(repeats))
+
+
+def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
+                   timeout: float, seed: int) -> MetricResult:
+    threshold = metric.threshold
+    base = dict(name=metric.name, description=metric.description, kind=metric.kind,
+                unit=metric.unit, threshold=threshold.model_dump(exclude_none=True),
+                required=metric.required, weight=metric.weight)
+    try:
+        for _ in range(config.warmup):
+            for proxy in (sides.reference, sides.submission):
+                _timed_call(sides, proxy, metric, timeout)
+        overhead = _overhead(sides.submission)
+        factor = None
+        if threshold.absolute is not None:
+            sides.submission.pause()
+            try:
+                factor = host_factor(min(sides.reference.calibrate(CALIBRATION_N)
+                                         for _ in range(3)))
+            finally:
+                sides.submission.resume()
+        sub: list[float] = []
+        ref: list[float] = []
+        while True:
+            target = len(sub) + config.rounds
+            while len(sub) < target:
+                order = (sides.reference, sides.submission)
+                if len(sub) % 2:
+                    order = order[::-1]
+                taken = {}
+                for proxy in order:
+                    elapsed, value = _timed_call(sides, proxy, metric, timeout)
+                    name = sides.name(proxy)
+                    taken[name] = (_counter(value, metric.counter or "", name)
+                                   if metric.kind == "counter" else elapsed)
+                sub.append(taken["submission"])
+                ref.append(taken["reference"])
+            result = _judge(metric, config, np.array(sub), np.array(ref), factor, seed)
+            if result["verdict"] != "inconclusive" or len(sub) >= config.max_rounds:
+                break
+    except MeasurementFailed as exc:
+        failed = "fail" if exc.side == "submission" else "inconclusive"
+        return MetricResult(**base, submission=None, reference=None, ratio=None, interval=None,
+                            verdict=failed, rounds=0, overhead_s=None,
+                            message=f"the {exc.side}'s measured operation failed: {exc}")
+    if result["verdict"] == "inconclusive":
+        result["message"] = (f"inconclusive after {len(sub)} rounds: the interval straddles the "
+                             "threshold; re-run on a quieter machine")
+    return MetricResult(**base, **result, rounds=len(sub), overhead_s=round(overhead, 6),
+                        host_factor=None if factor is None else round(factor, 4))
+
+
+def _judge(metric: Metric, config: PerformanceConfig, sub: np.ndarray, ref: np.ndarray,
+           factor: float | None, seed: int) -> dict[str, Any]:
+    stat = metric.statistic
+    ratio = compared_figure(stat, sub, ref)
+    common = {"submission": side_figure(stat, sub), "reference": side_figure(stat, ref),
+              "ratio": round(ratio, 4)}
+    if metric.threshold.absolute is not None:
+        assert factor is not None
+        normalised = side_figure(stat, sub) / factor
+        interval = bootstrap_interval(lambda idx: side_figure(stat, sub[idx]) / factor,
+                                      len(sub), config.confidence, seed)
+        threshold = metric.threshold.absolute
+        common["normalised"] = normalised
+    else:
+        interval = bootstrap_interval(lambda idx: compared_figure(stat, sub[idx], ref[idx]),
+                                      len(sub), config.confidence, seed)
+        threshold = metric.threshold.ratio or 0.0
+    return {**common, "interval": [round(interval[0], 4), round(interval[1], 4)],
+            "verdict": verdict(interval, threshold)}
+
+
+def measure_all(config: PerformanceConfig, sides: Sides, timeout: float, seed: int
+                ) -> list[MetricResult]:
+    return [measure_metric(metric, config, sides, timeout, seed) for metric in config.metrics]

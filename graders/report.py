@@ -1,0 +1,71 @@
+"""The terminal report: renders a Result, decides nothing."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from graders.result import Result
+
+STATUS_STYLE = {
+    "passed": "green", "failed": "red", "timeout": "magenta", "crashed": "magenta",
+    "error": "yellow", "skipped": "dim", "pass": "green", "fail": "red",
+    "inconclusive": "yellow",
+}
+CATEGORY_ORDER = ("core", "robustness", "excellence")
+OUTPUT_LINES_SHOWN = 20
+
+
+def _styled(word: str) -> Text:
+    return Text(word, style=STATUS_STYLE.get(word, ""))
+
+
+def render(result: Result, console: Console) -> None:
+    challenge = result.challenge
+    sandbox = result.sandbox
+    console.print(f"[bold]{challenge['title']}[/] ({challenge['id']} v{challenge['version']}) "
+                  f"- {result.submission['path']}")
+    isolation = "isolated" if sandbox["isolated"] else "[bold red]NOT isolated[/]"
+    console.print(f"sandbox: {sandbox['backend']} ({isolation}), seed {result.seed}")
+    for notice in result.notices:
+        console.print(f"[yellow]note:[/] {notice}")
+
+    tests = Table(title="Tests", show_lines=False, expand=False)
+    for column in ("category", "status", "test", "message"):
+        tests.add_column(column, overflow="fold")
+    ordered = sorted(result.tests, key=lambda t: (CATEGORY_ORDER.index(t.category)
+                                                  if t.category in CATEGORY_ORDER else 9))
+    for test in ordered:
+        label = test.description + (" [public]" if test.visibility == "public" else "")
+        message = test.message if test.visibility == "hidden" else test.message[-400:]
+        tests.add_row(test.category, _styled(test.status), label, message)
+    if result.tests:
+        console.print(tests)
+
+    if result.performance.metrics:
+        metrics = Table(title="Performance (submission vs reference, same run)")
+        for column in ("metric", "verdict", "ratio", "interval", "threshold", "rounds", "note"):
+            metrics.add_column(column, overflow="fold")
+        for m in result.performance.metrics:
+            interval = f"{m.interval[0]:.2f}-{m.interval[1]:.2f}" if m.interval else "-"
+            ratio = f"{m.ratio:.2f}" if m.ratio is not None else "-"
+            threshold = ", ".join(f"{k} <= {v:g}" for k, v in m.threshold.items())
+            metrics.add_row(m.description, _styled(m.verdict), ratio, interval, threshold,
+                            str(m.rounds), m.message)
+        console.print(metrics)
+
+    output = result.candidate_output
+    if output.total_bytes:
+        lines = output.text.splitlines()
+        shown = "\n".join(lines[:OUTPUT_LINES_SHOWN])
+        more = " (truncated)" if output.truncated or len(lines) > OUTPUT_LINES_SHOWN else ""
+        console.print(f"[bold]Candidate output[/] ({output.total_bytes} bytes{more}):")
+        console.print(Text(shown, style="dim"))
+
+    passed = sum(t.status == "passed" for t in result.tests)
+    console.print(f"tests passed: {passed}/{len(result.tests)}   "
+                  f"score: [bold]{result.score:g}[/] / {result.max_score:g}   "
+                  f"time: {result.duration_s:.1f} s")
+    console.print(Text(f"{result.status.upper()}: {result.message}",
+                       style="bold " + STATUS_STYLE.get(result.status, "")))

@@ -1,0 +1,108 @@
+"""One grading run: sandbox, suite, performance, result. The only orchestration."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from contextlib import redirect_stderr, redirect_stdout
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from graders import __version__, performance, scoring
+from graders.challenge import REPO_ROOT, Challenge
+from graders.plugin import GradingPlugin
+from graders.proxy import WorkerProxy
+from graders.result import CandidateOutput, Performance, Result, TestResult
+from graders.sandbox import Backend, open_backend
+from graders.submission import Submission, read_submission
+
+PERF_TIMEOUT_FACTOR = 4  # a measured batch may take this many call deadlines
+
+
+def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) -> WorkerProxy:
+    limits = challenge.config.limits
+    return WorkerProxy(
+        backend, challenge.limits, challenge_id=challenge.id, module=challenge.config.module,
+        source=source, call_timeout_s=limits.call_timeout_s,
+        load_timeout_s=limits.load_timeout_s, job=job,
+    )
+
+
+def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
+              import_error: str | None) -> list[TestResult]:
+    """Run the public and hidden tests here, on the trusted side, against `proxy`."""
+    plugin = GradingPlugin(proxy, dict(challenge.config.scoring.categories), import_error,
+                           challenge.config.feedback.hidden_messages)
+    args = [
+        *map(str, challenge.suite_dirs()),
+        f"--rootdir={challenge.root}", "--import-mode=importlib", "-p", "no:cacheprovider",
+        "--assert=plain", "--tb=short", f"--hypothesis-seed={seed}", "-q", "--no-header",
+        f"--timeout={challenge.config.limits.test_timeout_s}", "--timeout-method=signal",
+        "-c", "/dev/null",
+    ]
+    sink = io.StringIO()  # pytest's own terminal report is not ours to show
+    with redirect_stdout(sink), redirect_stderr(sink):
+        pytest.main(args, plugins=[plugin])
+    return plugin.results
+
+
+def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto",
+          seed: int | None = None, repo_root: Path = REPO_ROOT) -> Result:
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    seed = challenge.config.seed if seed is None else seed
+    notices: list[str] = []
+    backend = open_backend(sandbox, repo_root, challenge.root.parent, notices)
+    if not backend.isolated:
+        notices.append("This run was NOT isolated: the process backend runs the submission "
+                       "as you, on this machine. Hiring teams should grade with Docker.")
+    job = uuid.uuid4().hex[:8]
+    proxy = make_proxy(backend, challenge, submission.source, job)
+    perf = Performance()
+    try:
+        import_error = proxy.probe()
+        tests = run_suite(challenge, proxy, seed, import_error)
+        proxy.close()
+        if import_error is None and challenge.config.performance.metrics:
+            perf = measure_performance(challenge, backend, proxy, seed, job)
+    finally:
+        proxy.close()
+        backend.close()
+    status, score, max_score, message = scoring.decide(
+        tests, perf.metrics, challenge.config.scoring.pass_mark, import_error)
+    text, total = proxy.candidate_output()
+    return Result(
+        status=status, score=score, max_score=max_score, message=message,
+        challenge={"id": challenge.id, "version": challenge.config.version,
+                   "title": challenge.config.title, "suite_sha256": challenge.suite_sha256()},
+        submission={"path": str(submission.path), "sha256": submission.sha256},
+        harness={"version": __version__},
+        sandbox=backend.describe(challenge.limits),
+        seed=seed, started_at=started_at, duration_s=round(time.perf_counter() - start, 3),
+        tests=tests, performance=perf,
+        candidate_output=CandidateOutput(text=text, truncated=total > len(text.encode()),
+                                         total_bytes=total),
+        notices=notices,
+    )
+
+
+def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerProxy,
+                        seed: int, job: str) -> Performance:
+    """Time the submission against the reference, with the host's timing lock held."""
+    reference = read_submission(challenge.reference_path)
+    ref_proxy = make_proxy(backend, challenge, reference.source, f"{job}-ref")
+    start = time.perf_counter()
+    config = challenge.config.performance
+    timeout = challenge.config.limits.call_timeout_s * PERF_TIMEOUT_FACTOR
+    try:
+        with performance.exclusive_timing():
+            sides = performance.Sides(submission=proxy, reference=ref_proxy)
+            metrics = performance.measure_all(config, sides, timeout, seed)
+    finally:
+        ref_proxy.close()
+    earned, available = scoring.performance_score(metrics)
+    return Performance(score=earned, max_score=available, metrics=metrics,
+                       duration_s=round(time.perf_counter() - start, 3))

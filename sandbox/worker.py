@@ -1,0 +1,184 @@
+"""The grading worker: the only process that runs submitted code.
+
+It imports a submission and its challenge's driver, runs the operations the
+trusted side asks for, and answers with JSON primitives. It decides nothing:
+every answer is an untrusted observation that the trusted side checks.
+
+Stdlib only and self-contained: it runs inside the sandbox image, which holds no
+part of the harness. Wire format (mirrored by graders/protocol.py): each message
+is a 4-byte big-endian length and a UTF-8 JSON object; requests come on the
+original stdin, responses go out on the original stdout. Before any submitted
+code runs, those two descriptors are moved to private ones, stdin becomes
+/dev/null and stdout joins stderr, so whatever the submission prints is candidate
+output (read and truncated by the trusted side) and never mistaken for a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import linecache
+import os
+import struct
+import sys
+import traceback
+import types
+
+HEADER = struct.Struct(">I")
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+MAX_MESSAGE_CHARS = 2000
+
+
+def _take_channel() -> tuple[int, int]:
+    """Move the protocol to private descriptors and point stdio at candidate output."""
+    channel_in, channel_out = os.dup(0), os.dup(1)  # os.dup: not inherited by children
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fd 0 lives for the process
+    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")  # noqa: SIM115
+    return channel_in, channel_out
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def read_request(fd: int) -> dict | None:
+    header = _read_exactly(fd, HEADER.size)
+    if header is None:
+        return None
+    (size,) = HEADER.unpack(header)
+    if size > MAX_REQUEST_BYTES:
+        raise SystemExit(f"worker: request of {size} bytes exceeds the cap")
+    payload = _read_exactly(fd, size)
+    return None if payload is None else json.loads(payload.decode("utf-8"))
+
+
+def write_response(fd: int, response: dict) -> None:
+    try:
+        payload = json.dumps(response, allow_nan=True, separators=(",", ":")).encode("utf-8")
+    except (TypeError, ValueError) as exc:
+        payload = json.dumps(_failure("DriverError", f"answer is not JSON: {exc}")).encode()
+    data = HEADER.pack(len(payload)) + payload
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _failure(kind: str, message: str, **extra: object) -> dict:
+    return {"ok": False, "error": {"type": kind, "message": message[:MAX_MESSAGE_CHARS], **extra}}
+
+
+def _describe(exc: BaseException) -> dict:
+    message = str(exc)
+    if isinstance(exc, SystemExit):
+        message = f"the submission called sys.exit({exc.code!r})"
+    extra = {}
+    if isinstance(exc, SyntaxError) and exc.lineno is not None:
+        extra["line"] = exc.lineno
+    tb = "".join(traceback.format_exception(exc))[-MAX_MESSAGE_CHARS:]
+    return _failure(type(exc).__name__, message, traceback=tb, **extra)
+
+
+def import_source(name: str, source: str) -> types.ModuleType:
+    """Import submitted source as module `name`, fresh each time."""
+    filename = f"<submission>/{name}.py"
+    code = compile(source, filename, "exec", dont_inherit=True)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    exec(code, module.__dict__)
+    return module
+
+
+def import_driver(challenges: str, challenge: str) -> types.ModuleType:
+    if not challenge.replace("_", "").isalnum():
+        raise ValueError(f"bad challenge id {challenge!r}")
+    path = os.path.join(challenges, challenge, "driver.py")
+    spec = importlib.util.spec_from_file_location(f"graders_driver_{challenge}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def calibrate(n: int) -> int:
+    """A fixed pure-Python workload: the trusted side times it to gauge the host's speed."""
+    total = 0
+    for i in range(n):
+        total = (total + i * i) % 1_000_003
+    return total
+
+
+class Worker:
+    def __init__(self, challenges: str) -> None:
+        self.challenges = challenges
+        self.driver: object | None = None
+
+    def handle(self, request: dict) -> dict:
+        op, args = request.get("op"), request.get("args") or {}
+        try:
+            if op == "ping":
+                return {"ok": True, "value": None}
+            if op == "calibrate":
+                return {"ok": True, "value": calibrate(int(args["n"]))}
+            if op == "load":
+                return self.load(args["challenge"], args["module"], args["source"])
+            if op == "call":
+                return self.call(args["name"], args.get("kwargs") or {})
+            return _failure("ProtocolError", f"unknown op {op!r}")
+        except BaseException as exc:  # noqa: BLE001 - the submission may raise anything
+            return _describe(exc)
+
+    def load(self, challenge: str, module: str, source: str) -> dict:
+        self.driver = None
+        driver_module = import_driver(self.challenges, challenge)
+        try:
+            submission = import_source(module, source)
+        except BaseException as exc:  # noqa: BLE001
+            failure = _describe(exc)
+            failure["error"]["phase"] = "import"
+            return failure
+        self.driver = driver_module.Driver(submission)
+        return {"ok": True, "value": None}
+
+    def call(self, name: str, kwargs: dict) -> dict:
+        if self.driver is None:
+            return _failure("ProtocolError", "call before a successful load")
+        if name.startswith("_") or not callable(getattr(self.driver, name, None)):
+            return _failure("ProtocolError", f"the driver has no operation {name!r}")
+        return {"ok": True, "value": getattr(self.driver, name)(**kwargs)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--challenges", required=True)
+    options = parser.parse_args()
+    channel_in, channel_out = _take_channel()
+    worker = Worker(options.challenges)
+    while True:
+        request = read_request(channel_in)
+        if request is None:
+            break
+        response = worker.handle(request)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a submission may have replaced the stream
+                pass
+        write_response(channel_out, response)
+    os._exit(0)  # skip atexit handlers and non-daemon threads the submission left
+
+
+if __name__ == "__main__":
+    main()
