@@ -148,7 +148,8 @@ def load_challenge(arg: str | Path) -> Challenge:
         root = REPO_ROOT / "challenges" / root.name
     if not root.is_dir():
         raise UsageError(
-            f"Challenge '{arg}' is not a challenge directory; run `grade list` to see the challenges."
+            f"Challenge '{arg}' is not a challenge directory; "
+            "run `grade list` to see the challenges."
         )
     toml_path = root / "challenge.toml"
     if not toml_path.is_file():

@@ -20,14 +20,15 @@ from rich.console import Console
 
 from graders.errors import GraderError, UsageError
 
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message[0].upper()}{message[1:]}; run `{self.prog} --help` for usage.")
 
 
 def _grade_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grade", description="Grade a submission against a challenge. "
-                     "Other commands: `grade list`, `grade validate CHALLENGE`, `grade sandbox build`.")
+    parser = _Parser(prog="grade", description="Grade a submission against a challenge. Other "
+                     "commands: `grade list`, `grade validate CHALLENGE`, `grade sandbox build`.")
     parser.add_argument("challenge", help="challenge directory (challenges/q3_decorator) or id")
     parser.add_argument("submission", type=Path, help="the submitted .py file")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the JSON result")

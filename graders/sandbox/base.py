@@ -138,5 +138,5 @@ class Backend(ABC):
     def image_id(self) -> str | None:
         return None
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook
         """Release anything the backend holds (called once at the end of a run)."""

@@ -23,7 +23,8 @@ from graders.sandbox.base import Backend, Limits, RunningWorker
 LABEL = "graders"
 OWNER_LABEL = "graders.owner_pid"
 JOB_LABEL = "graders.job"
-WORKER_COMMAND = ["python3", "-I", "/opt/graders/worker.py", "--challenges", "/opt/graders/challenges"]
+WORKER_COMMAND = ["python3", "-I", "/opt/graders/worker.py",
+                  "--challenges", "/opt/graders/challenges"]
 
 
 def engine_client(timeout: int = 5) -> docker.DockerClient | None:
@@ -104,7 +105,8 @@ class DockerBackend(Backend):
         name = f"graders-{os.getpid()}-{job}-{next(self._serial)}"
         command = [
             "docker", "run", "--interactive", "--rm", f"--name={name}",
-            f"--label={LABEL}=1", f"--label={OWNER_LABEL}={os.getpid()}", f"--label={JOB_LABEL}={job}",
+            f"--label={LABEL}=1", f"--label={OWNER_LABEL}={os.getpid()}",
+            f"--label={JOB_LABEL}={job}",
             *hardening_flags(limits), self.image, *WORKER_COMMAND,
         ]  # fmt: skip
         try:

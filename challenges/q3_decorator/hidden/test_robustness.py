@@ -105,4 +105,4 @@ def test_thread_safety(make_cache):
     hits, misses, _, currsize = cache.info()
     assert hits + misses == threads * calls, "hits + misses is not the number of calls"
     assert currsize <= 16, "currsize exceeded maxsize under threads"
-    assert answer["underlying"] == misses, "the function ran a different number of times than misses"
+    assert answer["underlying"] == misses, "the function ran more or fewer times than misses"
