@@ -63,7 +63,8 @@ def cmd_grade(argv: list[str], console: Console) -> int:
     if options.json:
         result.write_json(options.json)
     if options.quiet:
-        console.print(f"{result.status}: {result.score:g}/{result.max_score:g} {result.message}")
+        console.print(f"{result.status}: {result.score:g}/{result.max_score:g} {result.message}",
+                      soft_wrap=True)
     else:
         render(result, console)
     return 0 if result.status == "passed" else 1
@@ -127,17 +128,16 @@ def cmd_sandbox(argv: list[str], console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
     commands = {"list": cmd_list, "validate": cmd_validate, "sandbox": cmd_sandbox}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:], console)
         return cmd_grade(argv, console)
     except GraderError as exc:
-        errors.print(f"grade: {exc}", markup=False)
+        print(f"grade: {exc}", file=sys.stderr)  # one unwrapped line, whatever the terminal
         return exc.exit_code
     except KeyboardInterrupt:
-        errors.print("grade: interrupted.")
+        print("grade: interrupted.", file=sys.stderr)
         return 130
 
 

@@ -70,7 +70,7 @@ class GradingPlugin:
         marker = item.get_closest_marker("category")
         category = marker.args[0] if marker else "core"
         visibility = "public" if "public" in Path(str(item.path)).parts else "hidden"
-        doc = (getattr(item, "function", None).__doc__ or "").strip()  # type: ignore[union-attr]
+        doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
         status, message = self._outcome(call, report, visibility)
         return TestResult(
             id=item.nodeid,

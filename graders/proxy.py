@@ -14,6 +14,7 @@ from typing import Any
 
 from graders import protocol
 from graders.sandbox import Backend, Limits, RunningWorker
+from graders.sandbox.base import CANDIDATE_OUTPUT_BYTES
 
 
 class WorkerFailure(BaseException):
@@ -184,7 +185,8 @@ class WorkerProxy:
         parts = list(self._finished_outputs)
         if self._worker is not None:
             parts.append((self._worker.output.text, self._worker.output.total_bytes))
-        return "".join(text for text, _ in parts), sum(size for _, size in parts)
+        text = "".join(text for text, _ in parts)
+        return text[:CANDIDATE_OUTPUT_BYTES], sum(size for _, size in parts)
 
 
 def describe_import_error(error: dict[str, Any]) -> str:

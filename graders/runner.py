@@ -19,8 +19,6 @@ from graders.result import CandidateOutput, Performance, Result, TestResult
 from graders.sandbox import Backend, open_backend
 from graders.submission import Submission, read_submission
 
-PERF_TIMEOUT_FACTOR = 4  # a measured batch may take this many call deadlines
-
 
 def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) -> WorkerProxy:
     limits = challenge.config.limits
@@ -34,7 +32,8 @@ def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) ->
 def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
               import_error: str | None) -> list[TestResult]:
     """Run the public and hidden tests here, on the trusted side, against `proxy`."""
-    plugin = GradingPlugin(proxy, dict(challenge.config.scoring.categories), import_error,
+    weights = {str(k): v for k, v in challenge.config.scoring.categories.items()}
+    plugin = GradingPlugin(proxy, weights, import_error,
                            challenge.config.feedback.hidden_messages)
     args = [
         *map(str, challenge.suite_dirs()),
@@ -96,7 +95,7 @@ def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerPro
     ref_proxy = make_proxy(backend, challenge, reference.source, f"{job}-ref")
     start = time.perf_counter()
     config = challenge.config.performance
-    timeout = challenge.config.limits.call_timeout_s * PERF_TIMEOUT_FACTOR
+    timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
     try:
         with performance.exclusive_timing():
             sides = performance.Sides(submission=proxy, reference=ref_proxy)

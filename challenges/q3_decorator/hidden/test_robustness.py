@@ -100,7 +100,7 @@ def test_thread_safety(make_cache):
     threads, calls = 8, 3000
     cache = make_cache(ttl=1000, maxsize=16).at(0.0)
     answer = cache.submission.call("hammer", handle=cache.handle, threads=threads, calls=calls,
-                                   keys=40, timeout=30)
+                                   keys=40, timeout=15)
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
     assert hits + misses == threads * calls, "hits + misses is not the number of calls"

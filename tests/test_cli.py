@@ -1,0 +1,82 @@
+"""Bad usage and bad input: one clear sentence, exit 2, no traceback, nothing changed."""
+
+import shutil
+
+import pytest
+
+from tests.conftest import Q3, REPO, run_grade
+
+REFERENCE = REPO / "reference" / "q3_decorator.py"
+
+
+def _assert_one_sentence(run, *needles):
+    assert run.exit_code == 2, run
+    assert "Traceback" not in run.stderr + run.stdout
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    text = " ".join(lines)
+    assert text.startswith("grade: ")
+    for needle in needles:
+        assert needle in text, text
+
+
+def test_missing_submission(tmp_path):
+    _assert_one_sentence(run_grade(Q3, tmp_path / "nope.py"), "does not exist")
+
+
+def test_directory_as_submission(tmp_path):
+    _assert_one_sentence(run_grade(Q3, tmp_path), "is a directory")
+
+
+def test_unknown_challenge(tmp_path):
+    _assert_one_sentence(run_grade("no_such_challenge", REFERENCE), "not a challenge directory",
+                         "grade list")
+
+
+def test_directory_without_challenge_toml(tmp_path):
+    _assert_one_sentence(run_grade(tmp_path, REFERENCE), "challenge.toml")
+
+
+@pytest.mark.parametrize(("edit", "needle"), [
+    (lambda s: s.replace("call_timeout_s = 5", "call_timeout_s = -1"), "limits.call_timeout_s"),
+    (lambda s: s.replace('version = "1.0.0"', ""), "field 'version'"),
+    (lambda s: s.replace("core = 3", "core = 3\nbogus = 1"), "scoring.categories"),
+    (lambda s: s + "\n[[[", "not valid TOML"),
+    (lambda s: s.replace("threshold = { ratio = 3.0 }", "threshold = {}"), "threshold"),
+])
+def test_invalid_challenge_toml_names_the_field(tmp_path, edit, needle):
+    copy = tmp_path / "q3_decorator"
+    shutil.copytree(Q3, copy)
+    toml = copy / "challenge.toml"
+    toml.write_text(edit(toml.read_text()))
+    original = toml.read_text()
+    _assert_one_sentence(run_grade(copy, REFERENCE, "--sandbox", "process"), needle)
+    assert toml.read_text() == original
+
+
+def test_non_utf8_submission_is_left_untouched(tmp_path):
+    bad = tmp_path / "latin1.py"
+    bad.write_bytes(b"# caf\xe9\ndef ttl_cache(ttl): pass\n")
+    _assert_one_sentence(run_grade(Q3, bad), "not UTF-8")
+    assert bad.read_bytes() == b"# caf\xe9\ndef ttl_cache(ttl): pass\n"
+
+
+def test_oversized_submission(tmp_path):
+    big = tmp_path / "big.py"
+    big.write_text("# " + "x" * 300_000 + "\n")
+    _assert_one_sentence(run_grade(Q3, big), "over the", "limit")
+
+
+def test_bad_options():
+    _assert_one_sentence(run_grade(Q3, REFERENCE, "--sandbox", "vm"), "invalid choice")
+    _assert_one_sentence(run_grade(Q3), "required")
+
+
+def test_json_path_in_missing_directory(tmp_path):
+    run = run_grade(Q3, REFERENCE, json_path=tmp_path / "missing" / "r.json")
+    _assert_one_sentence(run, "does not exist")
+
+
+def test_list_shows_the_challenges():
+    run = run_grade("list")
+    assert run.exit_code == 0
+    assert "q3_decorator" in run.stdout and "A TTL cache decorator" in run.stdout

@@ -1,0 +1,118 @@
+"""`grade` end to end, on each sandbox backend: the acceptance of the grading core."""
+
+import pytest
+
+from tests.conftest import Q3, REPO, grader_containers, run_grade
+
+REFERENCE = REPO / "reference" / "q3_decorator.py"
+SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
+SCHEMA_KEYS = {
+    "schema_version", "status", "score", "max_score", "message", "challenge", "submission",
+    "harness", "sandbox", "seed", "started_at", "duration_s", "tests", "performance",
+    "candidate_output", "notices",
+}
+TEST_KEYS = {"id", "name", "description", "category", "weight", "status", "duration_s",
+             "message", "visibility"}
+METRIC_KEYS = {"name", "unit", "submission", "reference", "ratio", "interval", "threshold",
+               "verdict", "rounds", "overhead_s"}
+
+
+@pytest.fixture
+def grade(backend, tmp_path):
+    def run(submission, *extra):
+        result = run_grade(Q3, submission, "--sandbox", backend, *extra,
+                           json_path=tmp_path / f"{submission.stem}.json")
+        if backend == "docker":
+            assert grader_containers() == [], "a container was left behind"
+        return result
+
+    return run
+
+
+def test_reference_passes_with_full_score(grade, backend):
+    run = grade(REFERENCE)
+    result = run.result
+    assert run.exit_code == 0, run.stdout
+    assert result["status"] == "passed"
+    assert result["score"] == result["max_score"] > 0
+    assert set(result) == SCHEMA_KEYS and result["schema_version"] == 1
+    assert all(set(t) == TEST_KEYS for t in result["tests"])
+    assert {t["category"] for t in result["tests"]} == {"core", "robustness", "excellence"}
+    assert {t["visibility"] for t in result["tests"]} == {"public", "hidden"}
+    assert all(METRIC_KEYS <= set(m) for m in result["performance"]["metrics"])
+    assert result["sandbox"]["backend"] == backend
+    assert result["sandbox"]["isolated"] is (backend == "docker")
+    assert len(result["challenge"]["suite_sha256"]) == 64
+    assert "PASSED" in run.stdout
+    if backend == "process":
+        assert "NOT isolated" in run.stdout
+
+
+def test_stub_fails(grade):
+    run = grade(Q3 / "stub.py")
+    assert run.exit_code == 1
+    assert run.result["status"] == "failed"
+    assert not any(t["status"] == "passed" for t in run.result["tests"])
+
+
+def test_hidden_tests_show_description_not_source(grade):
+    result = grade(Q3 / "known_bad" / "expiry_off_by_one.py").result
+    hidden = [t for t in result["tests"] if t["visibility"] == "hidden" and t["status"] != "passed"]
+    assert hidden
+    for test in hidden:
+        assert "assert" not in test["message"] and "def " not in test["message"]
+        assert "\n" not in test["message"]
+    public = [t for t in result["tests"] if t["visibility"] == "public" and t["status"] != "passed"]
+    assert public and "assert" in public[0]["message"]  # public tests show full detail
+
+
+def test_syntax_error(grade):
+    run = grade(SUBMISSIONS / "syntax_error.py")
+    assert run.exit_code == 1
+    assert run.result["status"] == "error"
+    assert "syntax error at line 1" in run.result["message"]
+    assert {t["status"] for t in run.result["tests"]} == {"error"}
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_sys_exit_at_import(grade):
+    run = grade(SUBMISSIONS / "exit_at_import.py")
+    assert run.exit_code == 1
+    assert run.result["status"] == "error"
+    assert "sys.exit(0) while being imported" in run.result["message"]
+
+
+def test_infinite_loop_inside_a_call(grade):
+    run = grade(SUBMISSIONS / "loop_on_seven.py")
+    statuses = run.statuses()
+    assert run.exit_code == 1
+    assert statuses["test_size_never_exceeds_maxsize"] == "timeout"
+    assert statuses["test_maxsize_none_is_unbounded"] == "timeout"
+    assert statuses["test_hit_within_ttl_is_served"] == "passed"  # the next test is unaffected
+    timeouts = [t for t in run.result["tests"] if t["status"] == "timeout"]
+    assert all("did not finish within" in t["message"] for t in timeouts)
+    assert all(t["duration_s"] < 5 + 3 for t in timeouts)  # the 5 s call deadline, plus restart
+    assert {m["verdict"] for m in run.result["performance"]["metrics"]} == {"fail"}
+
+
+def test_printing_10mb(grade):
+    run = grade(SUBMISSIONS / "print_10mb.py")
+    output = run.result["candidate_output"]
+    assert run.exit_code == 1 and run.result["status"] == "failed"
+    assert output["truncated"] is True
+    assert output["total_bytes"] >= 10 * 1024 * 1024 - 10
+    assert len(output["text"]) <= 64 * 1024
+    assert "Candidate output" in run.stdout and "truncated" in run.stdout
+
+
+def test_same_submission_twice_gives_the_same_correctness(grade):
+    first, second = (grade(Q3 / "known_bad" / "thread_unsafe.py") for _ in range(2))
+    assert first.statuses() == second.statuses()
+    assert first.result["seed"] == second.result["seed"]
+    tests_score = [sum(t["weight"] for t in r.result["tests"] if t["status"] == "passed")
+                   for r in (first, second)]
+    assert tests_score[0] == tests_score[1]
+
+
+def test_seed_is_recorded(grade):
+    assert grade(REFERENCE, "--seed", "12345").result["seed"] == 12345

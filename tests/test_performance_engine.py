@@ -1,0 +1,70 @@
+"""The performance engine end to end on the probe challenge (process backend):
+paired rounds, counters, absolute targets with host normalisation."""
+
+import pytest
+
+from tests.conftest import REPO, run_grade
+
+PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
+SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
+
+
+@pytest.fixture(scope="module")
+def slow_run(tmp_path_factory):
+    return run_grade(PROBE, SUBMISSIONS / "probe_slow.py", "--sandbox", "process",
+                     json_path=tmp_path_factory.mktemp("slow") / "r.json")
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    return run_grade(PROBE, REPO / "tests" / "fixtures" / "reference" / "probe.py",
+                     "--sandbox", "process",
+                     json_path=tmp_path_factory.mktemp("ref") / "r.json")
+
+
+def _metrics(run):
+    return {m["name"]: m for m in run.result["performance"]["metrics"]}
+
+
+def test_reference_against_itself_passes_every_metric(reference_run):
+    metrics = _metrics(reference_run)
+    assert {m["verdict"] for m in metrics.values()} == {"pass"}, metrics
+    assert reference_run.result["status"] == "passed"
+    steps = metrics["work_steps"]
+    assert steps["ratio"] == 1.0 and steps["submission"] == steps["reference"] == 1000
+
+
+def test_every_metric_reports_how_it_was_measured(reference_run):
+    for metric in _metrics(reference_run).values():
+        assert metric["rounds"] >= 6
+        assert metric["overhead_s"] is not None and 0 < metric["overhead_s"] < 0.5
+        low, high = metric["interval"]
+        assert low <= high
+        assert set(metric["threshold"]) <= {"ratio", "absolute"}
+
+
+def test_absolute_target_is_normalised_by_the_host_speed(reference_run):
+    latency = _metrics(reference_run)["work_latency"]
+    assert latency["threshold"] == {"absolute": 0.5}
+    assert latency["host_factor"] > 0
+    assert latency["normalised"] == pytest.approx(latency["submission"] / latency["host_factor"])
+
+
+def test_five_times_the_work_fails_the_time_ratio(slow_run):
+    work = _metrics(slow_run)["work_time"]
+    assert work["verdict"] == "fail"
+    assert work["interval"][0] > 2.0
+
+
+def test_counters_are_compared_exactly(slow_run):
+    steps = _metrics(slow_run)["work_steps"]
+    assert (steps["submission"], steps["reference"], steps["ratio"]) == (2000, 1000, 2.0)
+    assert steps["verdict"] == "fail"
+    assert slow_run.result["status"] == "failed"
+    assert "work_time failed" in slow_run.result["message"]
+
+
+def test_performance_phase_duration_is_reported(slow_run):
+    performance = slow_run.result["performance"]
+    assert 0 < performance["duration_s"] < slow_run.result["duration_s"]
+    assert performance["max_score"] == 3
