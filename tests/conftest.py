@@ -58,6 +58,7 @@ class GradeRun:
     stdout: str
     stderr: str
     result: dict[str, Any] | None
+    pid: int  # of the `grade` process: its containers are labelled with it
 
     def statuses(self) -> dict[str, str]:
         assert self.result is not None
@@ -70,15 +71,22 @@ def run_grade(*args: str | Path, json_path: Path | None = None, timeout: float =
     command = [sys.executable, "-m", "graders.cli", *map(str, args)]
     if json_path is not None:
         command += ["--json", str(json_path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, "COLUMNS": "120"})
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          cwd=cwd, env={**os.environ, "COLUMNS": "120"}) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     result = None
     if json_path is not None and json_path.exists():
         result = json.loads(json_path.read_text())
-    return GradeRun(done.returncode, done.stdout, done.stderr, result)
+    return GradeRun(process.returncode, stdout, stderr, result, process.pid)
 
 
-def grader_containers() -> list[str]:
-    done = subprocess.run(["docker", "ps", "-aq", "--filter", "label=graders"],
+def grader_containers(owner: int | None = None) -> list[str]:
+    """Ids of grader containers (of one `grade` process, if `owner` is given)."""
+    label = "graders" if owner is None else f"graders.owner_pid={owner}"
+    done = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"],
                           capture_output=True, text=True, check=False)
     return done.stdout.split()

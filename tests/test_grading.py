@@ -23,7 +23,7 @@ def grade(backend, tmp_path):
         result = run_grade(Q3, submission, "--sandbox", backend, *extra,
                            json_path=tmp_path / f"{submission.stem}.json")
         if backend == "docker":
-            assert grader_containers() == [], "a container was left behind"
+            assert grader_containers(owner=result.pid) == [], "a container was left behind"
         return result
 
     return run

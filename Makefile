@@ -1,0 +1,22 @@
+# The two quick-start commands (README) and what they build on.
+PYTHON ?= python3
+GRADE = $(PYTHON) -m graders.cli
+
+.PHONY: install example sandbox check test
+
+install:  ## the harness and its pinned dependencies (torch: the CPU build)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+
+example: install  ## grade the bundled reference solution of q3_decorator
+	$(GRADE) challenges/q3_decorator reference/q3_decorator.py
+
+sandbox: install  ## a Docker engine that answers, and the sandbox image
+	bash .ci/docker-engine.sh
+	$(GRADE) sandbox build
+
+check: install  ## lint and type check
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m mypy
+
+test: sandbox check  ## every test, the Docker sandbox ones required (never skipped)
+	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest

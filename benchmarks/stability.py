@@ -1,0 +1,100 @@
+"""How stable are performance verdicts? Grade one submission N times and count.
+
+    python -m benchmarks.stability challenges/q3_decorator reference/q3_decorator.py \
+        --runs 5 --sandbox docker [--busy]
+
+Each run is a full `grade` in a subprocess. `--busy` keeps one core busy with
+another process for the whole benchmark (the noisy-neighbour case). Prints, per
+metric, how often each verdict occurred and the spread of the ratio, and the
+time the performance phase added to a run. Exits 1 if a metric's verdict was
+`pass` in one run and `fail` in another (`inconclusive` may appear under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Stability:
+    statuses: Counter[str] = field(default_factory=Counter)
+    verdicts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    ratios: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    run_times: list[float] = field(default_factory=list)
+    performance_times: list[float] = field(default_factory=list)
+
+    def flipped(self) -> list[str]:
+        return [name for name, c in self.verdicts.items() if c["pass"] and c["fail"]]
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def measure(challenge: str, submission: str, runs: int, sandbox: str, busy: bool,
+            progress: bool = False) -> Stability:
+    stability = Stability()
+    spinner = multiprocessing.Process(target=_spin, daemon=True) if busy else None
+    if spinner:
+        spinner.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for run in range(runs):
+                out = Path(tmp) / f"run{run}.json"
+                subprocess.run([sys.executable, "-m", "graders.cli", challenge, submission,
+                                "--sandbox", sandbox, "--quiet", "--json", str(out)],
+                               check=False, capture_output=True)
+                result = json.loads(out.read_text())
+                stability.statuses[result["status"]] += 1
+                stability.run_times.append(result["duration_s"])
+                stability.performance_times.append(result["performance"]["duration_s"])
+                for metric in result["performance"]["metrics"]:
+                    stability.verdicts[metric["name"]][metric["verdict"]] += 1
+                    if metric["ratio"] is not None:
+                        stability.ratios[metric["name"]].append(metric["ratio"])
+                if progress:
+                    print(f"run {run + 1}/{runs}: {result['status']} " + " ".join(
+                        f"{m['name']}={m['verdict']}({m['ratio']})"
+                        for m in result["performance"]["metrics"]), flush=True)
+    finally:
+        if spinner:
+            spinner.terminate()
+    return stability
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("challenge")
+    parser.add_argument("submission")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sandbox", default="auto")
+    parser.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
+    options = parser.parse_args()
+    stability = measure(options.challenge, options.submission, options.runs, options.sandbox,
+                        options.busy, progress=True)
+    print(f"\n{options.submission} x{options.runs} on {options.sandbox}"
+          f"{' with one core busy' if options.busy else ''}")
+    print(f"statuses: {dict(stability.statuses)}")
+    for name, counts in stability.verdicts.items():
+        spread = stability.ratios[name]
+        span = f"ratio {min(spread):.2f}-{max(spread):.2f}" if spread else "no ratio"
+        print(f"  {name}: {dict(counts)}  {span}")
+    times = stability.performance_times
+    print(f"run time: median {statistics.median(stability.run_times):.1f} s; performance "
+          f"phase: median {statistics.median(times):.1f} s (min {min(times):.1f}, "
+          f"max {max(times):.1f})")
+    return 1 if stability.flipped() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

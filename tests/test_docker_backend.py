@@ -1,0 +1,101 @@
+"""The docker backend, checked on a live container: hardening, removal, reaping."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from graders.challenge import load_challenge
+from graders.runner import make_proxy
+from graders.sandbox import open_backend
+from graders.sandbox.docker import LABEL, OWNER_LABEL, DockerBackend, engine_client
+from graders.sandbox.image import image_tag
+from tests.conftest import REPO, grader_containers, run_grade
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_ready")]
+Q3 = load_challenge("q3_decorator")
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def live_worker(monkeypatch):
+    monkeypatch.setenv("GRADERS_TEST_SECRET", "do-not-leak")
+    backend = open_backend("docker", REPO, Q3.root.parent, [])
+    proxy = make_proxy(backend, Q3, (REPO / "reference" / "q3_decorator.py").read_text(), "audit")
+    proxy.load()
+    container = engine_client().containers.get(proxy._worker.name)
+    yield proxy, container
+    proxy.close()
+    backend.close()
+
+
+def test_container_is_hardened(live_worker):
+    _, container = live_worker
+    host = container.attrs["HostConfig"]
+    config = container.attrs["Config"]
+    limits = Q3.limits
+    assert host["NetworkMode"] == "none"
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"]
+    assert "no-new-privileges" in host["SecurityOpt"]
+    assert host["PidsLimit"] == limits.pids
+    assert host["Memory"] == host["MemorySwap"] == limits.memory_mb * MB
+    assert host["NanoCpus"] == int(limits.cpus * 1e9)
+    assert host["Init"] is True
+    assert "/tmp" in host["Tmpfs"] and f"size={limits.tmpfs_mb}m" in host["Tmpfs"]["/tmp"]
+    ulimits = {u["Name"]: u["Soft"] for u in host["Ulimits"]}
+    assert ulimits["nofile"] == limits.open_files and ulimits["core"] == 0
+    assert ulimits["fsize"] == limits.file_size_mb * MB
+    assert config["User"] == "65534:65534"
+    assert config["Labels"][LABEL] == "1" and config["Labels"][OWNER_LABEL] == str(os.getpid())
+    assert not any("GRADERS_TEST_SECRET" in env for env in config["Env"])
+
+
+def test_container_is_removed_after_kill(live_worker):
+    proxy, container = live_worker
+    proxy.close()
+    assert container.id[:12] not in grader_containers()
+
+
+def test_leftovers_of_a_dead_harness_are_reaped():
+    client = engine_client()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    leftover = client.containers.create(image_tag(REPO), ["sleep", "600"],
+                                        labels={LABEL: "1", OWNER_LABEL: str(dead.pid)})
+    assert leftover.id[:12] in grader_containers()
+    DockerBackend(client, image_tag(REPO))
+    assert leftover.id[:12] not in grader_containers()
+
+
+def test_image_is_rebuilt_only_when_inputs_change():
+    start = time.monotonic()
+    run = run_grade("sandbox", "build")
+    assert run.exit_code == 0
+    assert "already built" in run.stdout
+    assert time.monotonic() - start < 30
+    image_id = run.stdout.strip().splitlines()[-1]
+    assert image_id == engine_client().images.get(image_tag(REPO)).id
+
+
+def test_image_holds_no_tests_references_or_pytest():
+    script = (
+        "import importlib.util, os\n"
+        "print(importlib.util.find_spec('pytest') is None, importlib.util.find_spec('hypothesis') is None)\n"  # noqa: E501
+        "names = [f for _, _, fs in os.walk('/opt/graders') for f in fs]\n"
+        "print(sorted(names))\n"
+    )
+    done = subprocess.run(["docker", "run", "--rm", "--network=none", image_tag(REPO),
+                           "python3", "-c", script], capture_output=True, text=True, check=True)
+    absent, files = done.stdout.splitlines()
+    assert absent == "True True"
+    assert all(name in ("worker.py", "driver.py") for name in eval(files))  # noqa: S307
+
+
+def test_docker_grading_leaves_nothing_behind(tmp_path):
+    run = run_grade(Q3.root, REPO / "reference" / "q3_decorator.py", "--sandbox", "docker",
+                    json_path=tmp_path / "r.json")
+    assert run.exit_code == 0
+    assert run.result["sandbox"]["image"].startswith("sha256:")
+    assert grader_containers(owner=run.pid) == []

@@ -1,0 +1,30 @@
+"""Performance verdicts are stable, and stay right with a core kept busy (P2).
+
+Three runs each, on the docker backend, with another process spinning on one of
+the two cores the whole time: the reference must never fail a metric and the
+O(n)-eviction submission must never pass eviction_stream (either may become
+inconclusive, which is honest under load). benchmarks/stability.py gives the
+full figures with more runs.
+"""
+
+import pytest
+
+from benchmarks.stability import measure
+from tests.conftest import Q3, REPO
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_ready")]
+
+
+def test_reference_is_never_failed_under_load():
+    stability = measure(str(Q3), str(REPO / "reference" / "q3_decorator.py"), runs=3,
+                        sandbox="docker", busy=True)
+    assert not stability.flipped()
+    for name, counts in stability.verdicts.items():
+        assert counts["fail"] == 0, (name, counts)
+
+
+def test_linear_eviction_never_passes_under_load():
+    stability = measure(str(Q3), str(Q3 / "known_bad" / "linear_eviction.py"), runs=3,
+                        sandbox="docker", busy=True)
+    assert stability.verdicts["eviction_stream"]["pass"] == 0
+    assert stability.statuses["passed"] == 0
