@@ -58,6 +58,7 @@ class Metric(_Strict):
     description: str
     operation: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     args: dict[str, object] = {}
+    expect: object = None  # if given, every measured call must answer exactly this
     kind: Literal["time", "counter"] = "time"
     counter: str | None = None
     statistic: Literal["median", "mean", "p95"] = "median"

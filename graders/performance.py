@@ -134,7 +134,22 @@ def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float
         raise MeasurementFailed(sides.name(proxy), str(exc)) from None
     finally:
         other.resume()
+    if metric.expect is not None and not same_json(value, metric.expect):
+        # A batch that skipped its work would be fast; its answer gives it away.
+        raise MeasurementFailed(sides.name(proxy), "the measured operation answered "
+                                "wrongly, so its time does not count")
     return elapsed, value
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values, types included (True is not 1, 1.0 is not 1)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(same_json, a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    return bool(a == b)
 
 
 def _counter(value: Any, name: str, side: str) -> float:

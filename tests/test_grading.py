@@ -1,5 +1,7 @@
 """`grade` end to end, on each sandbox backend: the acceptance of the grading core."""
 
+import re
+
 import pytest
 
 from tests.conftest import Q3, REPO, grader_containers, run_grade
@@ -89,9 +91,10 @@ def test_infinite_loop_inside_a_call(grade):
     assert statuses["test_size_never_exceeds_maxsize"] == "timeout"
     assert statuses["test_maxsize_none_is_unbounded"] == "timeout"
     assert statuses["test_hit_within_ttl_is_served"] == "passed"  # the next test is unaffected
-    timeouts = [t for t in run.result["tests"] if t["status"] == "timeout"]
-    assert all("did not finish within" in t["message"] for t in timeouts)
-    assert all(t["duration_s"] < 5 + 3 for t in timeouts)  # the 5 s call deadline, plus restart
+    for test in (t for t in run.result["tests"] if t["status"] == "timeout"):
+        deadline = float(re.search(r"did not finish within ([\d.]+) s", test["message"])[1])
+        assert deadline <= 15
+        assert test["duration_s"] < deadline + 3  # killed within seconds of its deadline
     assert {m["verdict"] for m in run.result["performance"]["metrics"]} == {"fail"}
 
 

@@ -68,3 +68,21 @@ def test_performance_phase_duration_is_reported(slow_run):
     performance = slow_run.result["performance"]
     assert 0 < performance["duration_s"] < slow_run.result["duration_s"]
     assert performance["max_score"] == 3
+
+
+def test_a_batch_that_skips_its_work_fails(tmp_path):
+    run = run_grade(PROBE, SUBMISSIONS / "probe_lazy.py", "--sandbox", "process",
+                    json_path=tmp_path / "r.json")
+    work = _metrics(run)["work_time"]
+    assert work["verdict"] == "fail"
+    assert "answered wrongly" in work["message"]
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    (1, 1, True), (1, 1.0, False), (True, 1, False), ([1, [2]], [1, [2]], True),
+    ({"a": 1}, {"a": 1}, True), ({"a": 1}, {"a": True}, False), ([1], [1, 2], False),
+])
+def test_same_json_compares_types(a, b, same):
+    from graders.performance import same_json
+
+    assert same_json(a, b) is same
