@@ -84,8 +84,19 @@ def test_sys_exit_at_import(grade):
     assert "sys.exit(0) while being imported" in run.result["message"]
 
 
-def test_infinite_loop_inside_a_call(grade):
-    run = grade(SUBMISSIONS / "loop_on_seven.py")
+def loop_on_seven(tmp_path):
+    """The reference, except that any call whose first argument is 7 never returns."""
+    source = REFERENCE.read_text()
+    wrapper = "        def wrapper(*args: Any, **kwargs: Any) -> Any:\n"
+    assert source.count(wrapper) == 1
+    path = tmp_path / "loop_on_seven.py"
+    path.write_text(source.replace(wrapper, wrapper + "            while args[:1] == (7,):\n"
+                                                     "                pass\n"))
+    return path
+
+
+def test_infinite_loop_inside_a_call(grade, tmp_path):
+    run = grade(loop_on_seven(tmp_path))
     statuses = run.statuses()
     assert run.exit_code == 1
     assert statuses["test_size_never_exceeds_maxsize"] == "timeout"
