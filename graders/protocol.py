@@ -12,14 +12,17 @@ Responses, worker -> trusted:  {"ok": true, "value": <JSON>}
                                {"ok": false, "error": {"type": str, "message": str}}
 
 The worker's answers are untrusted observations. This module only frames and
-decodes them; it enforces a deadline on every read and a cap on every message,
-and never unpickles or evaluates anything.
+decodes them; it enforces a deadline on every read and write and a cap on every
+message, and never unpickles or evaluates anything. Between a request and its
+answer the worker sends nothing else: a message nobody asked for is a violation.
+Text that came from the worker is shown to people only through `printable`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -49,13 +52,31 @@ def encode(message: dict[str, Any]) -> bytes:
     return HEADER.pack(len(payload)) + payload
 
 
-def write_message(fd: int, message: dict[str, Any]) -> None:
-    data = encode(message)
+def write_message(fd: int, message: dict[str, Any], deadline: float | None = None) -> None:
+    """Write one request before `deadline`: a worker that stops reading cannot block us."""
+    data = memoryview(encode(message))
     try:
+        os.set_blocking(fd, False)
         while data:
-            data = data[os.write(fd, data):]
-    except (BrokenPipeError, OSError) as exc:
+            timeout = None if deadline is None else deadline - time.monotonic()
+            if timeout is not None and timeout <= 0:
+                raise ChannelTimeout
+            if not select.select([], [fd], [], timeout)[1]:
+                raise ChannelTimeout
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
+    except OSError as exc:
         raise ChannelClosed("the worker's input is closed") from exc
+
+
+def expect_silence(fd: int) -> None:
+    """Between requests the worker says nothing; anything readable now was forged or is stale."""
+    if select.select([fd], [], [], 0)[0]:
+        if not os.read(fd, 1):
+            raise ChannelClosed("the worker closed its output")
+        raise ChannelError("the worker sent a message nobody asked for")
 
 
 def _read_exactly(fd: int, size: int, deadline: float) -> bytes:
@@ -84,8 +105,9 @@ def read_message(fd: int, deadline: float, max_bytes: int = MAX_RESPONSE_BYTES) 
     payload = _read_exactly(fd, size, deadline)
     try:
         message = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ChannelError(f"the worker sent a message that is not UTF-8 JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:  # also too deep, or an int too long to parse
+        raise ChannelError(f"the worker sent a message that is not UTF-8 JSON we accept "
+                           f"({type(exc).__name__})") from None
     if not isinstance(message, dict) or type(message.get("ok")) is not bool:
         raise ChannelError("the worker sent a message without a boolean 'ok' field")
     if not message["ok"]:
@@ -97,3 +119,13 @@ def read_message(fd: int, deadline: float, max_bytes: int = MAX_RESPONSE_BYTES) 
         ):
             raise ChannelError("the worker sent an error without a string 'type' and 'message'")
     return message
+
+
+# C0 and C1 control characters but newline and tab, and the bidirectional overrides:
+# what a terminal would obey (clear the screen, rewrite a verdict) or display reordered.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Worker-sourced text made safe to show: each control character becomes U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)

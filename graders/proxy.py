@@ -4,7 +4,8 @@ It starts a worker through a backend, loads the submission, and forwards the
 driver operations that tests and measurements ask for, with a deadline on every
 call. When the worker times out, dies or breaks the protocol, the proxy kills it
 and raises a `WorkerFailure` naming the test status; the next call starts a
-fresh worker. Nothing from the worker is trusted beyond its JSON shape.
+fresh worker. Nothing from the worker is trusted beyond its JSON shape, and its
+text reaches a report only through `protocol.printable`.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class WorkerProxy:
 
     def load(self) -> None:
         """Import the submission afresh, in a live worker (started if needed)."""
+        if self._worker is not None and not self._quiet(self._worker):
+            self._discard()  # what it sent unasked belongs to the last test, not this one
         if self._worker is None:
             self._worker = self.backend.start(self.limits, self.job)
             self.workers_started += 1
@@ -112,6 +115,14 @@ class WorkerProxy:
         worker.kill()
         self._finished_outputs.append((worker.output.text, worker.output.total_bytes))
 
+    @staticmethod
+    def _quiet(worker: RunningWorker) -> bool:
+        try:
+            protocol.expect_silence(worker.response_fd)
+        except (protocol.ChannelError, protocol.ChannelClosed):
+            return False
+        return True
+
     @property
     def alive(self) -> bool:
         return self._worker is not None
@@ -127,10 +138,11 @@ class WorkerProxy:
         if answer["ok"]:
             return answer.get("value")
         error = answer["error"]
-        if error["type"] in ("ProtocolError", "DriverError"):
+        kind, message = protocol.printable(error["type"]), protocol.printable(error["message"])
+        if kind in ("ProtocolError", "DriverError"):
             self._discard()
-            raise ProtocolViolation(f"{error['type']}: {error['message']}")
-        raise SubmissionRaised(error["type"], error["message"])
+            raise ProtocolViolation(f"{kind}: {message}")
+        raise SubmissionRaised(kind, message)
 
     def ping(self) -> float:
         """One empty round trip; returns its duration in seconds."""
@@ -149,9 +161,11 @@ class WorkerProxy:
             self.load()
         worker = self._worker
         assert worker is not None
+        deadline = time.monotonic() + timeout
         try:
-            protocol.write_message(worker.request_fd, {"op": op, "args": args})
-            return protocol.read_message(worker.response_fd, time.monotonic() + timeout)
+            protocol.expect_silence(worker.response_fd)
+            protocol.write_message(worker.request_fd, {"op": op, "args": args}, deadline)
+            return protocol.read_message(worker.response_fd, deadline)
         except protocol.ChannelTimeout:
             self._discard()
             raise WorkerTimeout(f"{phase} did not finish within {timeout:g} s") from None
@@ -190,7 +204,7 @@ class WorkerProxy:
 
 
 def describe_import_error(error: dict[str, Any]) -> str:
-    kind, message = error["type"], error["message"]
+    kind, message = protocol.printable(error["type"]), protocol.printable(error["message"])
     if kind == "SyntaxError":
         line = error.get("line")
         where = f" at line {line}" if isinstance(line, int) else ""

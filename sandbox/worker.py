@@ -16,6 +16,8 @@ output (read and truncated by the trusted side) and never mistaken for a message
 from __future__ import annotations
 
 import argparse
+import builtins
+import gc
 import importlib.util
 import json
 import linecache
@@ -120,10 +122,58 @@ def calibrate(n: int) -> int:
     return total
 
 
+def _functions(module: types.ModuleType) -> list[tuple[object, str, types.FunctionType]]:
+    """(owner, name, function) for the module's functions and its classes' methods."""
+    found: list[tuple[object, str, types.FunctionType]] = []
+    for name, value in vars(module).items():
+        if isinstance(value, types.FunctionType):
+            found.append((module, name, value))
+        elif isinstance(value, type) and value.__module__ == module.__name__:
+            found += [(value, attr, member) for attr, member in vars(value).items()
+                      if isinstance(member, types.FunctionType)]
+    return found
+
+
+class DriverSeal:
+    """The driver's code and the builtins as they were before any submitted code ran.
+
+    The submission shares this process, so it can reach the driver (through gc) and
+    swap a timed operation, its code or a builtin it uses for one that does no work.
+    Operations are bound here, and before each one the worker checks that every
+    driver function, its code, the driver's global functions, classes and modules,
+    and the builtins are still the objects it started with. A tripwire for plain
+    patching, not a wall: code in this process could patch this check too, so the
+    trusted side never relies on it alone.
+    """
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+        self.globals = {name: value for name, value in vars(module).items()  # not its data
+                        if isinstance(value, types.FunctionType | type | types.ModuleType)}
+        self.builtins = dict(vars(builtins))
+        self.functions = [(owner, name, f, f.__code__) for owner, name, f in _functions(module)]
+        driver = getattr(module, "Driver", None)
+        self.operations = {name: f for owner, name, f, _ in self.functions
+                           if owner is driver and not name.startswith("_")}
+
+    def broken(self) -> str | None:
+        """What was changed since the seal was made, or None."""
+        for owner, name, function, code in self.functions:
+            if vars(owner).get(name) is not function or function.__code__ is not code:
+                return f"the driver's {getattr(owner, '__name__', owner)}.{name}"
+        for label, table, saved in (("the driver's global ", vars(self.module), self.globals),
+                                    ("builtins.", vars(builtins), self.builtins)):
+            for name, value in saved.items():
+                if table.get(name) is not value:
+                    return label + name
+        return None
+
+
 class Worker:
     def __init__(self, challenges: str) -> None:
         self.challenges = challenges
         self.driver: object | None = None
+        self.seal: DriverSeal | None = None
 
     def handle(self, request: dict) -> dict:
         op, args = request.get("op"), request.get("args") or {}
@@ -141,23 +191,31 @@ class Worker:
             return _describe(exc)
 
     def load(self, challenge: str, module: str, source: str) -> dict:
-        self.driver = None
+        self.driver = self.seal = None
+        sys.modules.pop(module, None)
+        gc.collect()  # free the last import now: a module is a cycle, and may hold a lot
         driver_module = import_driver(self.challenges, challenge)
+        seal = DriverSeal(driver_module)
         try:
             submission = import_source(module, source)
         except BaseException as exc:  # noqa: BLE001
             failure = _describe(exc)
             failure["error"]["phase"] = "import"
             return failure
-        self.driver = driver_module.Driver(submission)
+        self.driver, self.seal = driver_module.Driver(submission), seal
         return {"ok": True, "value": None}
 
     def call(self, name: str, kwargs: dict) -> dict:
-        if self.driver is None:
+        if self.driver is None or self.seal is None:
             return _failure("ProtocolError", "call before a successful load")
-        if name.startswith("_") or not callable(getattr(self.driver, name, None)):
+        operation = self.seal.operations.get(name)
+        if operation is None:
             return _failure("ProtocolError", f"the driver has no operation {name!r}")
-        return {"ok": True, "value": getattr(self.driver, name)(**kwargs)}
+        broken = self.seal.broken()
+        if broken is not None:
+            return _failure("DriverError", f"the submission tampered with {broken}; "
+                            "the worker runs no operation through changed code")
+        return {"ok": True, "value": operation(self.driver, **kwargs)}
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
+from graders.protocol import printable
+
 CANDIDATE_OUTPUT_BYTES = 64 * 1024
 
 
@@ -36,6 +38,7 @@ class CandidateOutput:
 
     Draining never stops, so a submission that prints gigabytes cannot block on
     a full pipe or grow the harness's memory; it only costs the bytes it wrote.
+    The text is shown with control characters replaced (see `printable`).
     """
 
     def __init__(self, stream: IO[bytes], keep: int = CANDIDATE_OUTPUT_BYTES) -> None:
@@ -57,7 +60,7 @@ class CandidateOutput:
 
     @property
     def text(self) -> str:
-        return self._kept.decode("utf-8", errors="replace")
+        return printable(self._kept.decode("utf-8", errors="replace"))
 
     @property
     def truncated(self) -> bool:

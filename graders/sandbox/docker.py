@@ -55,6 +55,7 @@ def hardening_flags(limits: Limits) -> list[str]:
         f"--ulimit=fsize={limits.file_size_mb * 1024 * 1024}",
         "--ulimit=core=0",
         "--init",
+        "--log-driver=none",  # output reaches us through the attached pipes only, never disk
         "--workdir=/tmp",
         "--env=HOME=/tmp",
         f"--env=OMP_NUM_THREADS={max(1, int(limits.cpus))}",
@@ -71,11 +72,29 @@ class DockerWorker(RunningWorker):
     def _container(self) -> Any:
         return self.client.containers.get(self.name)
 
+    def _freeze(self, frozen: bool) -> None:
+        try:
+            container = self._container()
+            if frozen:
+                container.pause()
+            else:
+                container.unpause()
+        except DockerException:
+            if self._running():
+                raise
+            # Gone or stopped on its own: nothing runs to freeze; its next call says why.
+
+    def _running(self) -> bool:
+        try:
+            return bool(self._container().status == "running")
+        except DockerException:
+            return False
+
     def pause(self) -> None:
-        self._container().pause()
+        self._freeze(True)
 
     def resume(self) -> None:
-        self._container().unpause()
+        self._freeze(False)
 
     def _terminate(self) -> None:
         try:
@@ -135,7 +154,12 @@ def _owner_alive(pid: str) -> bool:
 def reap_leftovers(client: docker.DockerClient, owner: int | None = None) -> int:
     """Remove grader containers whose owning harness has exited (or all of `owner`'s)."""
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
+    try:  # other harnesses remove their containers meanwhile: that is no error
+        containers = client.containers.list(all=True, filters={"label": LABEL},
+                                            ignore_removed=True)
+    except DockerException:
+        return removed
+    for container in containers:
         pid = container.labels.get(OWNER_LABEL, "")
         if (owner is not None and pid == str(owner)) or (owner is None and not _owner_alive(pid)):
             try:

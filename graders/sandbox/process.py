@@ -5,10 +5,17 @@ worker gets its own session (so the whole group can be frozen and killed),
 resource limits, a scrubbed environment and a private temporary directory, but it
 runs as the calling user with the host's filesystem and network. Every result
 and report produced with it says so.
+
+A worker's processes may leave its group (setsid) or be orphaned (a double fork).
+This process is therefore a child subreaper: orphans are reparented to it instead
+of to init, so they can be found. Freezing a worker freezes all its descendants,
+and any orphan that left a worker (a child of ours in another session that is no
+live worker) is killed whenever a worker is frozen or killed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import shutil
@@ -21,12 +28,77 @@ from pathlib import Path
 from graders.sandbox.base import Backend, Limits, RunningWorker
 
 MB = 1024 * 1024
+PR_SET_CHILD_SUBREAPER = 36
+_live_workers: set[int] = set()  # pids of this process's workers that are not yet killed
+
+
+def _parents() -> dict[int, int]:
+    """pid -> parent pid, for every process now visible in /proc (none without /proc)."""
+    parents: dict[int, int] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return parents
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parents[int(entry)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (ValueError, IndexError, OSError):
+            continue  # not a process, or it has just gone
+    return parents
+
+
+def _descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
+    found: set[int] = set()
+    frontier = set(roots)
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _escaped() -> set[int]:
+    """Processes that left a worker: orphans reparented to us (in another session) and theirs."""
+    parents, session = _parents(), os.getsid(0)
+    strays = set()
+    for pid, parent in parents.items():
+        if parent == os.getpid() and pid not in _live_workers:
+            try:
+                if os.getsid(pid) != session:  # our own children share our session
+                    strays.add(pid)
+            except OSError:
+                pass
+    return strays | _descendants(strays, parents)
+
+
+def _signal_all(pids: set[int], signum: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+
+def kill_escaped(rounds: int = 100) -> None:
+    """Kill every process that left a worker, a generation per round: the children of
+    one that dies are reparented to us, and found by the next round."""
+    for _ in range(rounds):
+        strays = _escaped()
+        if not strays:
+            return
+        _signal_all(strays, signal.SIGKILL)
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)  # reap our own children; others are not ours to wait for
+            except ChildProcessError:
+                pass
 
 
 class ProcessWorker(RunningWorker):
     def __init__(self, process: subprocess.Popen[bytes], home: str) -> None:
         super().__init__(process)
         self.home = home
+        _live_workers.add(process.pid)
 
     def _signal_group(self, signum: int) -> None:
         try:
@@ -34,19 +106,37 @@ class ProcessWorker(RunningWorker):
         except (ProcessLookupError, PermissionError):
             pass
 
+    def _signal_tree(self, signum: int) -> None:
+        """Signal the worker's group and every descendant, whatever group it moved to."""
+        self._signal_group(signum)
+        _signal_all(_descendants({self.process.pid}, _parents()), signum)
+
     def pause(self) -> None:
-        self._signal_group(signal.SIGSTOP)
+        kill_escaped()  # nothing may run outside the freeze while the other side is timed
+        self._signal_tree(signal.SIGSTOP)
 
     def resume(self) -> None:
-        self._signal_group(signal.SIGCONT)
+        self._signal_tree(signal.SIGCONT)
 
     def _terminate(self) -> None:
-        self._signal_group(signal.SIGKILL)
+        self._signal_tree(signal.SIGKILL)
         self._signal_group(signal.SIGCONT)
 
     def kill(self) -> None:
-        super().kill()
-        shutil.rmtree(self.home, ignore_errors=True)
+        try:
+            super().kill()
+        finally:
+            _live_workers.discard(self.process.pid)
+            kill_escaped()  # the worker is gone: what it left is reparented to us
+            _remove_tree(self.home)
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a worker's home, however deep the submission nested it."""
+    try:
+        shutil.rmtree(path, ignore_errors=True)
+    except RecursionError:
+        subprocess.run(["rm", "-rf", "--", path], check=False, capture_output=True)
 
 
 def _apply_limits(limits: Limits) -> None:
@@ -68,6 +158,7 @@ class ProcessBackend(Backend):
     def __init__(self, repo_root: Path, challenges: Path) -> None:
         self.worker_script = repo_root / "sandbox" / "worker.py"
         self.challenges = challenges
+        _become_subreaper()
 
     def start(self, limits: Limits, job: str) -> RunningWorker:
         home = tempfile.mkdtemp(prefix=f"graders-{job}-")
@@ -90,3 +181,12 @@ class ProcessBackend(Backend):
             preexec_fn=lambda: _apply_limits(limits),  # noqa: PLW1509 - no threads at fork time
         )
         return ProcessWorker(process, home)
+
+
+def _become_subreaper() -> None:
+    """Orphans of our workers are reparented to this process (Linux); idempotent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: orphans go to init and may outlive the run
