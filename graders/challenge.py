@@ -58,7 +58,9 @@ class Metric(_Strict):
     description: str
     operation: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     args: dict[str, object] = {}
-    expect: object = None  # if given, every measured call must answer exactly this
+    # Each call gets a fresh `seed` argument, and the submission must answer what the
+    # reference answers for the same seed: a batch skipped or faked is caught.
+    seeded: bool = False
     kind: Literal["time", "counter"] = "time"
     counter: str | None = None
     statistic: Literal["median", "mean", "p95"] = "median"
@@ -71,6 +73,8 @@ class Metric(_Strict):
     def _counter_named(self) -> Metric:
         if (self.kind == "counter") != (self.counter is not None):
             raise ValueError("'counter' names the counter exactly when kind = \"counter\"")
+        if self.seeded and self.kind != "time":
+            raise ValueError("seeded = true applies to time metrics only")
         return self
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import secrets
 import statistics
 import tempfile
 import time
@@ -121,23 +122,28 @@ class Sides:
         return "submission" if proxy is self.submission else "reference"
 
 
-def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float
-                ) -> tuple[float, Any]:
-    """Time one batch call with the other side frozen."""
-    other = sides.other(proxy)
-    other.pause()
+@contextmanager
+def _side(sides: Sides, proxy: WorkerProxy) -> Iterator[None]:
+    """Any failure of a call to `proxy` during a measurement is that side's failure."""
     try:
-        start = time.perf_counter()
-        value = proxy.call(metric.operation, timeout=timeout, **metric.args)
-        elapsed = time.perf_counter() - start
+        yield
     except (SubmissionRaised, WorkerFailure, ImportFailed) as exc:
         raise MeasurementFailed(sides.name(proxy), str(exc)) from None
-    finally:
-        other.resume()
-    if metric.expect is not None and not same_json(value, metric.expect):
-        # A batch that skipped its work would be fast; its answer gives it away.
-        raise MeasurementFailed(sides.name(proxy), "the measured operation answered "
-                                "wrongly, so its time does not count")
+
+
+def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float,
+                seed: int) -> tuple[float, Any]:
+    """Time one batch call with the other side frozen."""
+    other = sides.other(proxy)
+    args = {**metric.args, "seed": seed} if metric.seeded else metric.args
+    with _side(sides, proxy):
+        other.pause()
+        try:
+            start = time.perf_counter()
+            value = proxy.call(metric.operation, timeout=timeout, **args)
+            elapsed = time.perf_counter() - start
+        finally:
+            other.resume()
     return elapsed, value
 
 
@@ -160,29 +166,36 @@ def _counter(value: Any, name: str, side: str) -> float:
     raise MeasurementFailed(side, f"the operation did not report counter {name!r}")
 
 
-def _overhead(proxy: WorkerProxy, repeats: int = 15) -> float:
-    return statistics.median(proxy.ping() for _ in range(repeats))
+def _overhead(sides: Sides, repeats: int = 15) -> float:
+    with _side(sides, sides.submission):
+        return statistics.median(sides.submission.ping() for _ in range(repeats))
 
 
 def _host_factor(sides: Sides) -> float:
     """Calibrate in the reference's worker, with the submission frozen."""
-    sides.submission.pause()
-    try:
-        return host_factor(min(sides.reference.calibrate(CALIBRATION_N) for _ in range(3)))
-    finally:
-        sides.submission.resume()
+    with _side(sides, sides.reference):
+        sides.submission.pause()
+        try:
+            return host_factor(min(sides.reference.calibrate(CALIBRATION_N) for _ in range(3)))
+        finally:
+            sides.submission.resume()
 
 
 def _round(metric: Metric, sides: Sides, timeout: float, flip: bool) -> tuple[float, float]:
     """One interleaved round: (submission figure, reference figure)."""
     order = (sides.reference, sides.submission)
-    taken: dict[str, float] = {}
+    seed = secrets.randbits(31)  # fresh: a submission cannot prepare its answers
+    taken: dict[str, tuple[float, Any]] = {}
     for proxy in order[::-1] if flip else order:
-        elapsed, value = _timed_call(sides, proxy, metric, timeout)
-        name = sides.name(proxy)
-        taken[name] = (elapsed if metric.kind == "time"
-                       else _counter(value, metric.counter or "", name))
-    return taken["submission"], taken["reference"]
+        taken[sides.name(proxy)] = _timed_call(sides, proxy, metric, timeout, seed)
+    (sub_time, sub_value), (ref_time, ref_value) = taken["submission"], taken["reference"]
+    if metric.seeded and not same_json(sub_value, ref_value):
+        raise MeasurementFailed("submission", "it answered a measured batch differently from "
+                                "the reference, so its time does not count")
+    if metric.kind == "counter":
+        return (_counter(sub_value, metric.counter or "", "submission"),
+                _counter(ref_value, metric.counter or "", "reference"))
+    return sub_time, ref_time
 
 
 def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
@@ -196,9 +209,8 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
     ref: list[float] = []
     try:
         for _ in range(config.warmup):
-            for proxy in (sides.reference, sides.submission):
-                _timed_call(sides, proxy, metric, timeout)
-        overhead = _overhead(sides.submission)
+            _round(metric, sides, timeout, flip=False)
+        overhead = _overhead(sides)
         factor = _host_factor(sides) if metric.threshold.absolute is not None else None
         while True:  # more rounds while inconclusive, up to the budget
             for _ in range(config.rounds):

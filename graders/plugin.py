@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from graders.protocol import printable
 from graders.proxy import ImportFailed, SubmissionRaised, WorkerFailure, WorkerProxy
 from graders.result import TestResult
 
@@ -72,6 +73,7 @@ class GradingPlugin:
         visibility = "public" if "public" in Path(str(item.path)).parts else "hidden"
         doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip()
         status, message = self._outcome(call, report, visibility)
+        message = printable(message)  # worker-sourced text may hide terminal escapes
         return TestResult(
             id=item.nodeid,
             name=item.name,

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from graders import protocol
+from graders.result import CandidateOutput
 from graders.sandbox import Backend, Limits, RunningWorker
 from graders.sandbox.base import CANDIDATE_OUTPUT_BYTES
 
@@ -75,7 +76,7 @@ class WorkerProxy:
         self.load_timeout_s = load_timeout_s
         self.job = job
         self._worker: RunningWorker | None = None
-        self._finished_outputs: list[tuple[str, int]] = []
+        self._finished_outputs: list[tuple[str, int, int]] = []
         self.workers_started = 0
 
     # -- lifecycle ---------------------------------------------------------
@@ -113,7 +114,8 @@ class WorkerProxy:
         assert self._worker is not None
         worker, self._worker = self._worker, None
         worker.kill()
-        self._finished_outputs.append((worker.output.text, worker.output.total_bytes))
+        self._finished_outputs.append((worker.output.text, worker.output.total_bytes,
+                                       worker.output.kept_bytes))
 
     @staticmethod
     def _quiet(worker: RunningWorker) -> bool:
@@ -194,13 +196,17 @@ class WorkerProxy:
 
     # -- candidate output ----------------------------------------------------
 
-    def candidate_output(self) -> tuple[str, int]:
-        """Everything the submission printed so far (kept text, total bytes)."""
+    def candidate_output(self) -> CandidateOutput:
+        """What the submission printed, over every worker so far: the first 64 KiB."""
         parts = list(self._finished_outputs)
         if self._worker is not None:
-            parts.append((self._worker.output.text, self._worker.output.total_bytes))
-        text = "".join(text for text, _ in parts)
-        return text[:CANDIDATE_OUTPUT_BYTES], sum(size for _, size in parts)
+            parts.append((self._worker.output.text, self._worker.output.total_bytes,
+                          self._worker.output.kept_bytes))
+        text = "".join(text for text, _, _ in parts)
+        total = sum(size for _, size, _ in parts)
+        truncated = total > sum(kept for _, _, kept in parts) or len(text) > CANDIDATE_OUTPUT_BYTES
+        return CandidateOutput(text=text[:CANDIDATE_OUTPUT_BYTES], truncated=truncated,
+                               total_bytes=total)
 
 
 def describe_import_error(error: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ from graders import __version__, performance, scoring
 from graders.challenge import REPO_ROOT, Challenge
 from graders.plugin import GradingPlugin
 from graders.proxy import WorkerProxy
-from graders.result import CandidateOutput, Performance, Result, TestResult
+from graders.result import Performance, Result, TestResult
 from graders.sandbox import Backend, open_backend
 from graders.submission import Submission, read_submission
 
@@ -72,7 +72,6 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         backend.close()
     status, score, max_score, message = scoring.decide(
         tests, perf.metrics, challenge.config.scoring.pass_mark, import_error)
-    text, total = proxy.candidate_output()
     return Result(
         status=status, score=score, max_score=max_score, message=message,
         challenge={"id": challenge.id, "version": challenge.config.version,
@@ -82,8 +81,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         sandbox=backend.describe(challenge.limits),
         seed=seed, started_at=started_at, duration_s=round(time.perf_counter() - start, 3),
         tests=tests, performance=perf,
-        candidate_output=CandidateOutput(text=text, truncated=total > len(text.encode()),
-                                         total_bytes=total),
+        candidate_output=proxy.candidate_output(),
         notices=notices,
     )
 

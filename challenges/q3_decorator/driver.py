@@ -216,22 +216,35 @@ class Driver:
         slow.join()
         return {"other_took": other_took, "slow_took": time.monotonic() - started}
 
-    # -- performance batches: timed from outside, one call each ---------------
+    # -- performance batches: timed from outside, one call each -------------
+    #
+    # Each walks a key stream drawn from the trusted side's fresh `seed` and answers
+    # [sum of the values returned, number of real calls]. The trusted side requires
+    # the reference's answer for the same seed: the count of real calls follows the
+    # LRU's hits and misses, so a batch cannot be answered without doing its work.
 
-    def bench_hits(self, n: int, size: int = 1024) -> int:
-        """n hits cycling over `size` live entries of a full cache."""
-        wrapper = self.ttl_cache(3600, maxsize=size)(lambda x: x)
-        for key in range(size):
-            wrapper(key)
-        total = 0
-        for i in range(n):
-            total += wrapper(i % size)
-        return total
+    def _batch(self, maxsize: int, space: int, n: int, seed: int, fill: bool) -> list[int]:
+        calls = 0
 
-    def bench_stream(self, n: int, maxsize: int) -> int:
-        """n distinct keys through a cache of `maxsize`: every miss past the first evicts."""
-        wrapper = self.ttl_cache(3600, maxsize=maxsize)(lambda x: x)
-        total = 0
-        for key in range(n):
+        def f(x: int) -> int:
+            nonlocal calls
+            calls += 1
+            return x
+
+        wrapper = self.ttl_cache(3600, maxsize=maxsize)(f)
+        if fill:
+            for key in range(maxsize):
+                wrapper(key)
+        total, key = 0, seed % space
+        for _ in range(n):
+            key = (key * 1103515245 + 12345) % space  # cheap next key
             total += wrapper(key)
-        return total
+        return [total, calls]
+
+    def bench_hits(self, n: int, size: int, seed: int = 0) -> list[int]:
+        """n calls over a full cache of `size`, keys drawn from 9/8 of it: mostly hits."""
+        return self._batch(size, size + size // 8, n, seed, fill=True)
+
+    def bench_stream(self, n: int, maxsize: int, seed: int = 0) -> list[int]:
+        """n calls over 4 x maxsize keys through a full cache: mostly misses, each evicting."""
+        return self._batch(maxsize, 4 * maxsize, n, seed, fill=True)

@@ -63,8 +63,8 @@ class CandidateOutput:
         return printable(self._kept.decode("utf-8", errors="replace"))
 
     @property
-    def truncated(self) -> bool:
-        return self.total_bytes > len(self._kept)
+    def kept_bytes(self) -> int:
+        return len(self._kept)
 
 
 class RunningWorker(ABC):

@@ -1,14 +1,13 @@
-"""Hostile, and it wins (an expected failure in outcomes.toml): takes over the channel.
+"""Hostile: takes over the channel to fake the timed batches.
 
 Once per worker, at import, it finds the worker's protocol descriptors through
 /proc/self/fdinfo, keeps private copies of them and puts pipes of its own in their
 place. Two threads relay every request to the worker and every answer back,
-except the performance batches (bench_*), which they answer at once with the
-total the batch would have returned (it follows from the arguments) and never
-run. The worker's code is untouched, so nothing inside the worker can see it, and
-the trusted side gets well-formed, correct answers, in order. Correctness is
-honest; eviction is O(n), about 8x the reference, yet eviction_stream passes: the
-timed batch runs in the worker, and its answer can be known without running it.
+except the performance batches (bench_*), which they answer at once, without
+running them, with the total the unseeded batch would have returned. The worker's
+code is untouched, so nothing inside the worker can see it. It fails: each batch
+carries a fresh seed, and the trusted side requires the reference's answer for
+the same seed, which cannot be known without doing the work.
 """
 
 import functools
