@@ -34,6 +34,7 @@ class LimitsConfig(_Strict):
     call_timeout_s: float = Field(5.0, gt=0)
     load_timeout_s: float = Field(30.0, gt=0)
     test_timeout_s: float = Field(120.0, gt=0)
+    run_budget_s: float = Field(300.0, gt=0)  # tests not started by then are skipped
     memory_mb: int = Field(512, ge=64)
     cpus: float = Field(1.0, gt=0)
     pids: int = Field(64, ge=8)

@@ -37,8 +37,10 @@ class NotGraded(Exception):
 
 class GradingPlugin:
     def __init__(self, proxy: WorkerProxy, category_weights: dict[str, float],
-                 import_error: str | None, hidden_messages: bool) -> None:
+                 import_error: str | None, hidden_messages: bool, budget_s: float) -> None:
         self.proxy = proxy
+        self.budget_s = budget_s
+        self.deadline = time.monotonic() + budget_s
         self.weights = category_weights
         self.import_error = import_error
         self.hidden_messages = hidden_messages
@@ -53,6 +55,8 @@ class GradingPlugin:
     def submission(self) -> WorkerProxy:
         if self.import_error is not None:
             raise NotGraded(self.import_error)
+        if time.monotonic() > self.deadline:  # a hostile submission cannot stretch a run
+            pytest.skip(f"not run: the run's time budget of {self.budget_s:g} s was spent")
         self.proxy.load()
         return self.proxy
 
@@ -91,7 +95,8 @@ class GradingPlugin:
         if report.passed:
             return "passed", ""
         if report.skipped:
-            return "skipped", "skipped"
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
+            return "skipped", reason.removeprefix("Skipped: ")
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, WorkerFailure):
             return exc.status, str(exc)

@@ -34,7 +34,8 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
     """Run the public and hidden tests here, on the trusted side, against `proxy`."""
     weights = {str(k): v for k, v in challenge.config.scoring.categories.items()}
     plugin = GradingPlugin(proxy, weights, import_error,
-                           challenge.config.feedback.hidden_messages)
+                           challenge.config.feedback.hidden_messages,
+                           challenge.config.limits.run_budget_s)
     args = [
         *map(str, challenge.suite_dirs()),
         f"--rootdir={challenge.root}", "--import-mode=importlib", "-p", "no:cacheprovider",

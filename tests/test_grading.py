@@ -130,3 +130,26 @@ def test_same_submission_twice_gives_the_same_correctness(grade):
 
 def test_seed_is_recorded(grade):
     assert grade(REFERENCE, "--seed", "12345").result["seed"] == 12345
+
+
+def test_a_spent_run_budget_skips_the_remaining_tests(tmp_path):
+    """A submission that makes every test slow cannot stretch a run without bound."""
+    import shutil
+
+    probe = REPO / "tests" / "fixtures" / "challenges" / "probe"
+    challenge = tmp_path / "challenges" / "probe"
+    shutil.copytree(probe, challenge)
+    (tmp_path / "reference").mkdir()
+    shutil.copy(REPO / "tests" / "fixtures" / "reference" / "probe.py", tmp_path / "reference")
+    toml = challenge / "challenge.toml"
+    toml.write_text(toml.read_text().replace("test_timeout_s = 30",
+                                             "test_timeout_s = 30\nrun_budget_s = 1.5"))
+    slow = tmp_path / "slow_import.py"
+    slow.write_text("import time\ntime.sleep(1.0)\n"
+                    + (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text())
+    run = run_grade(challenge, slow, "--sandbox", "process", json_path=tmp_path / "r.json")
+    tests = run.result["tests"]
+    assert tests[0]["status"] == "passed"
+    assert tests[-1]["status"] == "skipped"
+    assert "time budget of 1.5 s was spent" in tests[-1]["message"]
+    assert run.result["score"] <= run.result["max_score"] - tests[-1]["weight"]  # no points
