@@ -31,28 +31,36 @@ def render(result: Result, console: Console) -> None:
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {notice}")
 
-    tests = Table(title="Tests", show_lines=False, expand=False)
-    for column in ("category", "status", "test", "message"):
+    tests = Table(title="Tests", expand=False)
+    for column in ("status", "category", "test"):
         tests.add_column(column, overflow="fold")
     ordered = sorted(result.tests, key=lambda t: (CATEGORY_ORDER.index(t.category)
                                                   if t.category in CATEGORY_ORDER else 9))
     for test in ordered:
-        label = test.description + (" [public]" if test.visibility == "public" else "")
-        message = test.message if test.visibility == "hidden" else test.message[-400:]
-        tests.add_row(test.category, _styled(test.status), label, message)
+        label = Text(test.description + (" [public]" if test.visibility == "public" else ""))
+        if test.message:
+            message = test.message if test.visibility == "hidden" else test.message[-400:]
+            label.append("\n" + message, style="dim")
+        tests.add_row(_styled(test.status), test.category, label)
     if result.tests:
         console.print(tests)
+        console.print("  ".join(
+            f"{category} {sum(t.status == 'passed' for t in group)}/{len(group)}"
+            for category in CATEGORY_ORDER
+            if (group := [t for t in result.tests if t.category == category])))
 
     if result.performance.metrics:
-        metrics = Table(title="Performance (submission vs reference, same run)")
-        for column in ("metric", "verdict", "ratio", "interval", "threshold", "rounds", "note"):
+        metrics = Table(title="Performance (submission / reference, same run)")
+        for column in ("metric", "verdict", "ratio", "interval", "threshold", "rounds"):
             metrics.add_column(column, overflow="fold")
         for m in result.performance.metrics:
             interval = f"{m.interval[0]:.2f}-{m.interval[1]:.2f}" if m.interval else "-"
             ratio = f"{m.ratio:.2f}" if m.ratio is not None else "-"
             threshold = ", ".join(f"{k} <= {v:g}" for k, v in m.threshold.items())
-            metrics.add_row(m.description, _styled(m.verdict), ratio, interval, threshold,
-                            str(m.rounds), m.message)
+            name = Text(m.name + ("" if m.required else " (optional)"))
+            if m.message:
+                name.append("\n" + m.message, style="dim")
+            metrics.add_row(name, _styled(m.verdict), ratio, interval, threshold, str(m.rounds))
         console.print(metrics)
 
     output = result.candidate_output
