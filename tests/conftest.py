@@ -66,13 +66,14 @@ class GradeRun:
 
 
 def run_grade(*args: str | Path, json_path: Path | None = None, timeout: float = 300,
-              cwd: Path = REPO) -> GradeRun:
+              cwd: Path = REPO, env: dict[str, str] | None = None) -> GradeRun:
     """Run the `grade` command line as a user would, in a subprocess."""
     command = [sys.executable, "-m", "graders.cli", *map(str, args)]
     if json_path is not None:
         command += ["--json", str(json_path)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          cwd=cwd, env={**os.environ, "COLUMNS": "120"}) as process:
+                          cwd=cwd, env={**os.environ, "COLUMNS": "120", **(env or {})}
+                          ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -80,3 +80,25 @@ def test_list_shows_the_challenges():
     run = run_grade("list")
     assert run.exit_code == 0
     assert "q3_decorator" in run.stdout and "A TTL cache decorator" in run.stdout
+
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
+@pytest.mark.parametrize("args", [("sandbox", "build"), (Q3, REFERENCE, "--sandbox", "docker")])
+def test_no_engine_is_exit_3_with_one_sentence(args):
+    run = run_grade(*args, env=NO_ENGINE)
+    assert run.exit_code == 3
+    assert "Traceback" not in run.stderr + run.stdout
+    assert run.stderr.startswith("grade: No Docker engine answers")
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_auto_without_engine_falls_back_and_says_so(tmp_path):
+    run = run_grade(Q3, REFERENCE, "--sandbox", "auto", env=NO_ENGINE,
+                    json_path=tmp_path / "r.json")
+    assert run.exit_code == 0
+    assert run.result["sandbox"] == {**run.result["sandbox"], "backend": "process",
+                                     "isolated": False}
+    assert any("No Docker engine answers" in notice for notice in run.result["notices"])
+    assert "NOT isolated" in run.stdout

@@ -15,6 +15,7 @@ import subprocess
 from typing import Any
 
 import docker
+import requests
 from docker.errors import DockerException, NotFound
 
 from graders.errors import SandboxUnavailable
@@ -33,7 +34,7 @@ def engine_client(timeout: int = 5) -> docker.DockerClient | None:
         client = docker.from_env(timeout=timeout)
         client.ping()
         return client
-    except DockerException:
+    except (DockerException, requests.RequestException):
         return None
 
 

@@ -146,16 +146,12 @@ def _engine_errors() -> tuple[type[BaseException], ...]:
 
 
 def _engine_client() -> docker.DockerClient:
-    import docker
+    from graders.sandbox.docker import engine_client
 
-    try:
-        client = docker.from_env(timeout=60)
-        client.ping()
-    except _engine_errors() as exc:
-        raise SandboxUnavailable(
-            f"No Docker engine answers ({exc.__class__.__name__}); start one "
-            "(see .ci/docker-engine.sh) before building the sandbox image."
-        ) from exc
+    client = engine_client(timeout=60)
+    if client is None:
+        raise SandboxUnavailable("No Docker engine answers; start one (see "
+                                 ".ci/docker-engine.sh) before building the sandbox image.")
     return client
 
 
