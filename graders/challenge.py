@@ -23,7 +23,6 @@ from graders.errors import UsageError
 from graders.sandbox import Limits
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CATEGORIES = ("core", "robustness", "excellence")
 
 
 class _Strict(BaseModel):

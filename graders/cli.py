@@ -19,6 +19,7 @@ from typing import NoReturn
 from rich.console import Console
 
 from graders.errors import GraderError, UsageError
+from graders.sandbox import CHOICES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +33,7 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("challenge", help="challenge directory (challenges/q3_decorator) or id")
     parser.add_argument("submission", type=Path, help="the submitted .py file")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the JSON result")
-    parser.add_argument("--sandbox", choices=("auto", "docker", "process"), default="auto",
+    parser.add_argument("--sandbox", choices=CHOICES, default="auto",
                         help="where the submission runs (auto: docker when an engine answers)")
     parser.add_argument("--seed", type=int, help="hypothesis seed (default: the challenge's)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
@@ -88,7 +89,7 @@ def cmd_validate(argv: list[str], console: Console) -> int:
 
     parser = _Parser(prog="grade validate", description=cmd_validate.__doc__)
     parser.add_argument("challenge")
-    parser.add_argument("--sandbox", choices=("auto", "docker", "process"), default="auto")
+    parser.add_argument("--sandbox", choices=CHOICES, default="auto")
     options = parser.parse_args(argv)
     challenge = load_challenge(options.challenge)
     runs = [

@@ -6,14 +6,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from graders.result import Result
+from graders.result import CATEGORIES, Result
 
 STATUS_STYLE = {
     "passed": "green", "failed": "red", "timeout": "magenta", "crashed": "magenta",
     "error": "yellow", "skipped": "dim", "pass": "green", "fail": "red",
     "inconclusive": "yellow",
 }
-CATEGORY_ORDER = ("core", "robustness", "excellence")
 OUTPUT_LINES_SHOWN = 20
 
 
@@ -34,8 +33,8 @@ def render(result: Result, console: Console) -> None:
     tests = Table(title="Tests", expand=False)
     for column in ("status", "category", "test"):
         tests.add_column(column, overflow="fold")
-    ordered = sorted(result.tests, key=lambda t: (CATEGORY_ORDER.index(t.category)
-                                                  if t.category in CATEGORY_ORDER else 9))
+    ordered = sorted(result.tests, key=lambda t: (CATEGORIES.index(t.category)
+                                                  if t.category in CATEGORIES else 9))
     for test in ordered:
         label = Text(test.description + (" [public]" if test.visibility == "public" else ""))
         if test.message:
@@ -46,7 +45,7 @@ def render(result: Result, console: Console) -> None:
         console.print(tests)
         console.print("  ".join(
             f"{category} {sum(t.status == 'passed' for t in group)}/{len(group)}"
-            for category in CATEGORY_ORDER
+            for category in CATEGORIES
             if (group := [t for t in result.tests if t.category == category])))
 
     if result.performance.metrics:

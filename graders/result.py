@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+CATEGORIES = ("core", "robustness", "excellence")
 TEST_STATUSES = ("passed", "failed", "timeout", "crashed", "error", "skipped")
 VERDICTS = ("pass", "fail", "inconclusive")
 

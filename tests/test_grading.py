@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from graders.result import TEST_STATUSES, VERDICTS
 from tests.conftest import Q3, REPO, grader_containers, run_grade
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
@@ -39,6 +40,8 @@ def test_reference_passes_with_full_score(grade, backend):
     assert result["score"] == result["max_score"] > 0
     assert set(result) == SCHEMA_KEYS and result["schema_version"] == 1
     assert all(set(t) == TEST_KEYS for t in result["tests"])
+    assert {t["status"] for t in result["tests"]} <= set(TEST_STATUSES)
+    assert {m["verdict"] for m in result["performance"]["metrics"]} <= set(VERDICTS)
     assert {t["category"] for t in result["tests"]} == {"core", "robustness", "excellence"}
     assert {t["visibility"] for t in result["tests"]} == {"public", "hidden"}
     assert all(METRIC_KEYS <= set(m) for m in result["performance"]["metrics"])
