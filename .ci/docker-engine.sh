@@ -1,33 +1,52 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers on this machine; start one if none does.
+# Make sure a Docker engine answers on this machine and that every host package
+# the sandbox image build needs is installed; start the engine if none answers.
 #
-# Idempotent: if `docker info` already answers, it does nothing. Otherwise it
-# installs docker.io from Debian if dockerd is missing, starts dockerd in the
+# Idempotent. The packages are those of sandbox/host-packages.txt (the one list):
+# each one missing is installed with apt-get, and a failure is one line naming
+# the package and the log. Then, if no engine answers, dockerd is started in the
 # background without a bridge network or iptables rules (the sandbox runs
-# containers with --network none only), and waits up to 60 s for it to answer.
-# Exits non-zero with one clear line if the engine never answers.
+# containers with --network none only), and waited for up to 60 s.
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+PACKAGES_FILE="$HERE/sandbox/host-packages.txt"
 LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
+APT_LOG=${APT_LOG:-/tmp/graders-apt.log}
 WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
 
 engine_answers() {
     command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1
 }
 
-if engine_answers; then
-    echo "docker-engine: an engine already answers"
-    exit 0
-fi
+installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
 
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
-    echo "docker-engine: installing docker.io with apt-get"
+missing=()
+while read -r package _; do
+    case "$package" in ""|\#*) continue ;; esac
+    installed "$package" || missing+=("$package")
+done <"$PACKAGES_FILE"
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "docker-engine: installing ${missing[*]} with apt-get (log: $APT_LOG)"
     export DEBIAN_FRONTEND=noninteractive
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends docker.io tini; } \
-        >>"$LOG.apt" 2>&1; then
-        echo "docker-engine: apt-get could not install docker.io (see $LOG.apt)" >&2
+    if ! apt-get update -qq >>"$APT_LOG" 2>&1; then
+        echo "docker-engine: apt-get update failed; see $APT_LOG" >&2
         exit 1
     fi
+    for package in "${missing[@]}"; do
+        if ! apt-get install -y -qq --no-install-recommends "$package" >>"$APT_LOG" 2>&1; then
+            echo "docker-engine: apt-get could not install $package; see $APT_LOG" >&2
+            exit 1
+        fi
+    done
+fi
+
+if engine_answers; then
+    echo "docker-engine: an engine answers ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+    exit 0
 fi
 
 if ! pgrep -x dockerd >/dev/null 2>&1; then

@@ -95,6 +95,16 @@ class Feedback(_Strict):
     hidden_messages: bool = True  # show the author's one-line assertion messages
 
 
+class ValidateConfig(_Strict):
+    """What `grade validate` holds the challenge to, and the author's recorded judgements."""
+
+    min_mutation_score: float = Field(0.95, ge=0, le=1)
+    # hidden tests that only the stub fails, on purpose: test name -> the reason
+    stub_only: dict[str, str] = {}
+    # generated mutants of the reference that no test can kill: mutant id -> the reason
+    equivalent_mutants: dict[str, str] = {}
+
+
 class ChallengeConfig(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -105,6 +115,7 @@ class ChallengeConfig(_Strict):
     scoring: Scoring
     performance: PerformanceConfig = PerformanceConfig()
     feedback: Feedback = Feedback()
+    validate_: ValidateConfig = Field(ValidateConfig(), alias="validate")
 
 
 class Challenge:

@@ -50,7 +50,9 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
 
 
 def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto",
-          seed: int | None = None, repo_root: Path = REPO_ROOT) -> Result:
+          seed: int | None = None, repo_root: Path = REPO_ROOT,
+          measure: bool = True) -> Result:
+    """Grade `submission`: the suite, then (unless `measure` is False) the metrics."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     seed = challenge.config.seed if seed is None else seed
@@ -66,7 +68,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         import_error = proxy.probe()
         tests = run_suite(challenge, proxy, seed, import_error)
         proxy.close()
-        if import_error is None and challenge.config.performance.metrics:
+        if measure and import_error is None and challenge.config.performance.metrics:
             perf = measure_performance(challenge, backend, proxy, seed, job)
     finally:
         proxy.close()
