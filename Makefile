@@ -2,7 +2,7 @@
 PYTHON ?= python3
 GRADE = $(PYTHON) -m graders.cli
 
-.PHONY: install example sandbox check test
+.PHONY: install example sandbox check test validate-full
 
 install:  ## the harness and its pinned dependencies (torch: the CPU build)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -10,7 +10,7 @@ install:  ## the harness and its pinned dependencies (torch: the CPU build)
 example: install  ## grade the bundled reference solution of q3_decorator
 	$(GRADE) challenges/q3_decorator reference/q3_decorator.py
 
-sandbox: install  ## a Docker engine that answers, and the sandbox image
+sandbox: install  ## the host packages, a Docker engine that answers, and the sandbox image
 	bash .ci/docker-engine.sh
 	$(GRADE) sandbox build
 
@@ -18,5 +18,10 @@ check: install  ## lint and type check
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
-test: sandbox check  ## every test, the Docker sandbox ones required (never skipped)
+test: sandbox check  ## every test, the Docker sandbox ones required (never skipped), and the quick proof of every challenge
 	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest
+	$(GRADE) validate --all --sandbox docker --quick
+
+validate-full: sandbox  ## the full proof: three reference runs on both backends, and the mutants
+	$(GRADE) validate --all --sandbox docker --mutants
+	$(GRADE) validate --all --sandbox process

@@ -13,7 +13,6 @@ time the performance phase added to a run. Exits 1 if a metric's verdict was
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import statistics
 import subprocess
@@ -22,6 +21,8 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from graders.result import Result
 
 
 @dataclass
@@ -54,18 +55,18 @@ def measure(challenge: str, submission: str, runs: int, sandbox: str, busy: bool
                 subprocess.run([sys.executable, "-m", "graders.cli", challenge, submission,
                                 "--sandbox", sandbox, "--quiet", "--json", str(out)],
                                check=False, capture_output=True)
-                result = json.loads(out.read_text())
-                stability.statuses[result["status"]] += 1
-                stability.run_times.append(result["duration_s"])
-                stability.performance_times.append(result["performance"]["duration_s"])
-                for metric in result["performance"]["metrics"]:
-                    stability.verdicts[metric["name"]][metric["verdict"]] += 1
-                    if metric["ratio"] is not None:
-                        stability.ratios[metric["name"]].append(metric["ratio"])
+                result = Result.from_json(out)
+                stability.statuses[result.status] += 1
+                stability.run_times.append(result.duration_s)
+                stability.performance_times.append(result.performance.duration_s)
+                for metric in result.performance.metrics:
+                    stability.verdicts[metric.name][metric.verdict] += 1
+                    if metric.ratio is not None:
+                        stability.ratios[metric.name].append(metric.ratio)
                 if progress:
-                    print(f"run {run + 1}/{runs}: {result['status']} " + " ".join(
-                        f"{m['name']}={m['verdict']}({m['ratio']})"
-                        for m in result["performance"]["metrics"]), flush=True)
+                    print(f"run {run + 1}/{runs}: {result.status} " + " ".join(
+                        f"{m.name}={m.verdict}({m.ratio})"
+                        for m in result.performance.metrics), flush=True)
     finally:
         if spinner:
             spinner.terminate()

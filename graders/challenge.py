@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import ast
+import difflib
 import hashlib
 import tomllib
 from pathlib import Path
@@ -92,6 +94,9 @@ class Scoring(_Strict):
 
 
 class Feedback(_Strict):
+    # what a run reports (graders/feedback.py): full, descriptions or score-only;
+    # `grade ... --feedback LEVEL` overrides it
+    level: Literal["full", "descriptions", "score-only"] = "descriptions"
     hidden_messages: bool = True  # show the author's one-line assertion messages
 
 
@@ -139,15 +144,26 @@ class Challenge:
     def suite_dirs(self) -> list[Path]:
         return [d for d in (self.root / "public", self.root / "hidden") if d.is_dir()]
 
-    def suite_sha256(self) -> str:
-        """A hash of everything that decides a grade: config, driver and tests."""
-        digest = hashlib.sha256()
-        files = [self.root / "challenge.toml", self.root / "driver.py"]
+    def grading_files(self) -> list[Path]:
+        """Every file that decides a grade: the config, the driver and the kit it runs
+        on, the reference the metrics compare with, every conftest.py, and every file of
+        the public and hidden suites (data files too)."""
+        files = [self.root / "challenge.toml", self.root / "driver.py", self.reference_path,
+                 *sorted(self.root.glob("conftest.py"))]
         for folder in self.suite_dirs():
-            files += sorted(p for p in folder.rglob("*.py"))
-        for path in files:
-            digest.update(str(path.relative_to(self.root)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+            files += sorted(p for p in folder.rglob("*")
+                            if p.is_file() and "__pycache__" not in p.parts)
+        kit = self.root.parent.parent / "sandbox" / "driverkit.py"
+        return [*files, kit] if kit.is_file() else files
+
+    def suite_sha256(self) -> str:
+        """A hash of everything that decides a grade (`grading_files`), names included."""
+        digest = hashlib.sha256()
+        base = self.root.parent.parent
+        for path in self.grading_files():
+            data = path.read_bytes() if path.is_file() else b""
+            digest.update(str(path.relative_to(base)).encode() + b"\0")
+            digest.update(len(data).to_bytes(8, "big") + data)
         return digest.hexdigest()
 
 
@@ -155,6 +171,53 @@ def _field_error(error: ValidationError) -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(top level)"
     return f"field '{where}': {first['msg']}"
+
+
+_NOT_FUNCTIONS = {"staticmethod", "classmethod", "property", "cached_property", "setter",
+                  "getter", "deleter"}
+
+
+def driver_operations(driver: Path) -> list[str]:
+    """The operations a driver.py defines, read with `ast`, never imported here: the
+    public functions defined in the body of its class Driver, which is what the worker
+    calls (methods inherited from a base class are not operations).
+
+    Raises ValueError saying why if the file does not parse or has no class Driver.
+    """
+    try:
+        tree = ast.parse(driver.read_bytes(), filename=str(driver))
+    except (SyntaxError, ValueError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
+        raise ValueError(f"it does not parse{where}: {getattr(exc, 'msg', exc)}") from None
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)
+               and node.name == "Driver"]
+    if not classes:
+        raise ValueError("it defines no top-level class Driver")
+
+    def decorator_name(node: ast.expr) -> str:
+        node = node.func if isinstance(node, ast.Call) else node
+        return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+    return sorted(node.name for node in classes[-1].body
+                  if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+                  and not any(decorator_name(d) in _NOT_FUNCTIONS for d in node.decorator_list))
+
+
+def _check_operations(toml_path: Path, driver: Path, config: ChallengeConfig) -> None:
+    """Every metric's operation is an operation of the driver, or UsageError naming it."""
+    try:
+        operations = driver_operations(driver)
+    except ValueError as exc:
+        raise UsageError(f"{driver} is invalid: {exc}; fix it.") from None
+    wrong = [m for m in config.performance.metrics if m.operation not in operations]
+    if not wrong:
+        return
+    named = " and ".join(f"metric '{m.name}' names operation '{m.operation}'" for m in wrong)
+    close = [f"'{match}'" for m in wrong
+             for match in difflib.get_close_matches(m.operation, operations, n=1)]
+    hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+    raise UsageError(f"{toml_path} is invalid: {named}, which {driver} does not define; "
+                     f"fix the name{'s' if len(wrong) > 1 else ''}{hint}.")
 
 
 def load_challenge(arg: str | Path) -> Challenge:
@@ -184,6 +247,7 @@ def load_challenge(arg: str | Path) -> Challenge:
     for required in ("driver.py", "stub.py", "README.md"):
         if not (root / required).is_file():
             raise UsageError(f"Challenge {config.id} is missing {required}; add it to {root}.")
+    _check_operations(toml_path, root / "driver.py", config)
     return Challenge(root.resolve(), config)
 
 

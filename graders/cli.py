@@ -1,9 +1,13 @@
 """The `grade` command line.
 
     grade CHALLENGE SUBMISSION [--json PATH] [--sandbox auto|docker|process] [--seed N]
+                               [--feedback full|descriptions|score-only]
     grade list
     grade validate CHALLENGE [--sandbox ...]
     grade sandbox build
+    grade batch CHALLENGE SUBMISSION_OR_DIR... --out DIR [--jobs N]   (graders/batch.py)
+    grade report RESULT.json [--html PATH]
+    grade kit CHALLENGE OUTDIR                                        (graders/kit.py)
 
 Exit codes: 0 passed; 1 graded and not passed (or the submission does not
 import); 2 bad usage or bad input; 3 the sandbox could not be used.
@@ -14,12 +18,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
 from graders.errors import GraderError, UsageError
+from graders.feedback import LEVELS as FEEDBACK_LEVELS
 from graders.sandbox import CHOICES
+
+if TYPE_CHECKING:
+    from graders.challenge import Challenge
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,6 +45,9 @@ def _grade_parser() -> argparse.ArgumentParser:
                         help="where the submission runs (auto: docker when an engine answers)")
     parser.add_argument("--seed", type=int, help="hypothesis seed (default: the challenge's)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    parser.add_argument("--feedback", choices=FEEDBACK_LEVELS,
+                        help="what the result and report keep (default: the challenge's "
+                        "level, normally descriptions)")
     return parser
 
 
@@ -60,14 +71,19 @@ def cmd_grade(argv: list[str], console: Console) -> int:
     _check_json_path(options.json)
     challenge = load_challenge(options.challenge)
     submission = read_submission(options.submission)
-    result = grade(challenge, submission, sandbox=options.sandbox, seed=options.seed)
-    if options.json:
-        result.write_json(options.json)
+    result = grade(challenge, submission, sandbox=options.sandbox, seed=options.seed,
+                   feedback=options.feedback)
     if options.quiet:
         console.print(f"{result.status}: {result.score:g}/{result.max_score:g} {result.message}",
                       soft_wrap=True)
     else:
         render(result, console)
+    if options.json:  # after the report: a path that cannot be written loses no grade
+        try:
+            result.write_json(options.json)
+        except OSError as exc:
+            raise UsageError(f"--json {options.json} could not be written ({exc.strerror or exc}"
+                             "); the report above is the result; choose a writable path.") from None
     return 0 if result.status == "passed" else 1
 
 
@@ -81,37 +97,148 @@ def cmd_list(argv: list[str], console: Console) -> int:
 
 
 def cmd_validate(argv: list[str], console: Console) -> int:
-    """Prove a challenge sound: stub fails, reference passes in full, known-bads as expected."""
-    from graders.challenge import load_challenge
-    from graders.runner import grade
-    from graders.submission import read_submission
-    from graders.validate import Expected, check_outcome, load_expected
+    """Prove challenges sound: stub fails, reference passes in full every time, each known_bad
+    gets its outcome, no hidden test is dead, required metrics have margins."""
+    from graders.challenge import list_challenges, load_challenge
 
     parser = _Parser(prog="grade validate", description=cmd_validate.__doc__)
-    parser.add_argument("challenge")
+    parser.add_argument("challenge", nargs="?", help="challenge directory or id")
+    parser.add_argument("--all", action="store_true", help="every challenge of the repository")
     parser.add_argument("--sandbox", choices=CHOICES, default="auto")
+    parser.add_argument("--quick", action="store_true",
+                        help="grade the reference once, not three times (no flakiness check)")
+    parser.add_argument("--mutants", action="store_true",
+                        help="also grade generated one-point mutants of the reference")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants graded at once")
     options = parser.parse_args(argv)
+    if options.all == (options.challenge is not None):
+        raise UsageError("Give one challenge or --all; run `grade validate --help` for usage.")
+    challenges = list_challenges() if options.all else [load_challenge(options.challenge)]
+    failed = 0
+    for challenge in challenges:
+        failed += not _validate_one(challenge, options, console)
+    if len(challenges) > 1:
+        console.print(f"{len(challenges) - failed}/{len(challenges)} challenges valid.")
+    return 1 if failed else 0
+
+
+def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Console) -> bool:
+    from rich.markup import escape
+
+    from graders.runner import grade
+    from graders.validate import Run, validate
+
+    console.print(f"[bold]{challenge.id}[/]: validating on --sandbox {options.sandbox}")
+
+    def show(run: Run) -> None:
+        mark = "[red]FAIL[/]" if run.problems else "[green]ok[/]"
+        got = (f"{run.result.status} {run.result.score:g}/{run.result.max_score:g}"
+               if run.result else "not graded")
+        console.print(f"  {mark} {run.label:34} expected {run.expected:18} got {got:16} "
+                      f"{run.duration_s:6.1f} s", soft_wrap=True)
+        for problem in run.problems:
+            console.print(f"       [red]- {escape(problem)}[/]", soft_wrap=True)
+
+    report = validate(challenge, lambda sub, measure: grade(
+        challenge, sub, sandbox=options.sandbox, measure=measure, feedback="descriptions"),
+        quick=options.quick, log=show)
+    for problem in report.problems:
+        console.print(f"  [red]FAIL[/] {escape(problem)}", soft_wrap=True)
+    ok = report.ok
+    if options.mutants:
+        from graders.mutants import render_mutants, run_mutants
+
+        mutants = run_mutants(challenge, sandbox=options.sandbox, jobs=options.jobs,
+                              log=lambda line: console.print(f"  [dim]{line}[/]"))
+        render_mutants(mutants, console)
+        ok = ok and mutants.passed
+    verdict = "[green]valid[/]" if ok else "[red]NOT valid[/]"
+    console.print(f"{challenge.id}: {verdict} ({len(report.runs)} gradings, "
+                  f"{report.duration_s:.0f} s in all)")
+    return ok
+
+
+def cmd_batch(argv: list[str], console: Console) -> int:
+    """Grade many submissions, each in its own `grade` process, resumably; write
+    results.csv, report.html and one page per submission into DIR."""
+    from graders.batch import Options, batch
+    from graders.challenge import REPO_ROOT, load_challenge
+    from graders.sandbox import open_backend
+
+    parser = _Parser(prog="grade batch", description=cmd_batch.__doc__)
+    parser.add_argument("challenge", help="challenge directory or id")
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION_OR_DIR",
+                        help=".py files, or directories whose .py files are submissions")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="where results.jsonl, results.csv and report.html go")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="grade processes at once (performance phases run one at a time)")
+    parser.add_argument("--sandbox", choices=CHOICES, default="auto")
+    parser.add_argument("--seed", type=int, help="hypothesis seed (default: the challenge's)")
+    parser.add_argument("--feedback", choices=FEEDBACK_LEVELS,
+                        help="what each result keeps (default: the challenge's level)")
+    options = parser.parse_args(argv)
+    if options.jobs < 1:
+        raise UsageError("--jobs must be at least 1; run `grade batch --help` for usage.")
     challenge = load_challenge(options.challenge)
-    runs = [
-        ("stub", challenge.root / "stub.py", Expected(status="failed")),
-        ("reference", challenge.reference_path, Expected(status="passed")),
-    ]
-    known_bad = challenge.root / "known_bad"
-    runs += [(f"known_bad/{name}", known_bad / f"{name}.py", expected)
-             for name, expected in sorted(load_expected(known_bad).items())]
-    failures = 0
-    for label, path, expected in runs:
-        result = grade(challenge, read_submission(path), sandbox=options.sandbox)
-        problems = check_outcome(result, expected)
-        if label == "reference" and result.score != result.max_score:
-            problems.append(f"score {result.score:g} is not the maximum {result.max_score:g}")
-        if label == "stub" and any(t.status == "passed" for t in result.tests):
-            problems.append("some tests pass against the stub")
-        failures += bool(problems)
-        mark = "[red]FAIL[/]" if problems else "[green]ok[/]"
-        console.print(f"{mark} {label}: {result.status} {result.score:g}/{result.max_score:g} "
-                      f"({result.duration_s:.1f} s) {'; '.join(problems)}")
-    return 1 if failures else 0
+    notices: list[str] = []  # resolve auto once: every submission gets the same backend
+    backend = open_backend(options.sandbox, REPO_ROOT, challenge.root.parent, notices)
+    backend.close()
+    for notice in notices:
+        console.print(f"[yellow]note:[/] {notice}", soft_wrap=True)
+    config = challenge.config
+    return batch(Options(
+        challenge=challenge, out=options.out, jobs=options.jobs, sandbox=backend.name,
+        seed=config.seed if options.seed is None else options.seed,
+        feedback=options.feedback or config.feedback.level), options.submissions, console)
+
+
+def cmd_report(argv: list[str], console: Console) -> int:
+    """Show one result (a `--json` file): on the terminal, or as a self-contained HTML page."""
+    from graders.report import render
+    from graders.result import Result
+
+    parser = _Parser(prog="grade report", description=cmd_report.__doc__)
+    parser.add_argument("result", type=Path, metavar="RESULT.json")
+    parser.add_argument("--html", type=Path, metavar="PATH", help="write the page here")
+    options = parser.parse_args(argv)
+    try:
+        result = Result.from_json(options.result)
+    except OSError as exc:
+        raise UsageError(f"{options.result} cannot be read ({exc.strerror}); give the path "
+                         "of a result written by `grade ... --json`.") from None
+    except ValueError as exc:
+        raise UsageError(f"{options.result} is not a graders result: {exc}.") from None
+    if options.html is None:
+        render(result, console)
+        return 0
+    from graders.html import render_result
+
+    _check_json_path(options.html)
+    try:
+        options.html.write_text(render_result(result), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--html {options.html} could not be written "
+                         f"({exc.strerror or exc}); choose a writable path.") from None
+    console.print(f"wrote {options.html}")
+    return 0
+
+
+def cmd_kit(argv: list[str], console: Console) -> int:
+    """Write the candidate's kit: the prompt, the stub, the public tests and how to
+    self-check; never the hidden suite, the reference or the known-bads."""
+    from graders.challenge import load_challenge
+    from graders.kit import build_kit
+
+    parser = _Parser(prog="grade kit", description=cmd_kit.__doc__)
+    parser.add_argument("challenge", help="challenge directory or id")
+    parser.add_argument("outdir", type=Path, help="a new (or empty) directory")
+    options = parser.parse_args(argv)
+    written = build_kit(load_challenge(options.challenge), options.outdir)
+    console.print(f"wrote the kit of {options.challenge} to {options.outdir} "
+                  f"({len(written)} files); see {options.outdir / 'SELF_CHECK.md'}",
+                  soft_wrap=True)
+    return 0
 
 
 def cmd_sandbox(argv: list[str], console: Console) -> int:
@@ -129,7 +256,8 @@ def cmd_sandbox(argv: list[str], console: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console(highlight=False)
-    commands = {"list": cmd_list, "validate": cmd_validate, "sandbox": cmd_sandbox}
+    commands = {"list": cmd_list, "validate": cmd_validate, "sandbox": cmd_sandbox,
+                "batch": cmd_batch, "report": cmd_report, "kit": cmd_kit}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:], console)

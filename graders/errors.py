@@ -18,3 +18,11 @@ class SandboxUnavailable(GraderError):
     """The sandbox could not be used: no engine, no image, or it failed to start."""
 
     exit_code = 3
+
+
+class ChallengeError(GraderError):
+    """The challenge is broken: a test or conftest that does not import, a driver that does
+    not import, a test calling an operation the driver lacks. The author's error, never the
+    candidate's."""
+
+    exit_code = 2

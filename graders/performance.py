@@ -47,16 +47,61 @@ class MeasurementFailed(Exception):
         self.side = side
 
 
+# The timing lock is a readers-writer lock on LOCK_PATH. A performance phase holds it
+# exclusive. A batch (graders/batch.py) starts each `grade` process holding it shared,
+# on a descriptor the process inherits (its number in CORRECTNESS_FD_ENV), and the
+# process drops it when its performance phase begins: so no timing overlaps the
+# correctness work of a batch, which keeps the CPUs to the timed side (DESIGN §5). A
+# timer holds the turnstile from before it waits until it is done, and a shared hold
+# is taken only through the turnstile, so waiting correctness work never starves it.
+CORRECTNESS_FD_ENV = "GRADERS_CORRECTNESS_LOCK_FD"
+
+
+def turnstile_path(path: Path = LOCK_PATH) -> Path:
+    return path.with_name(path.name + ".turnstile")
+
+
+def try_correctness_lock(path: Path = LOCK_PATH) -> int | None:
+    """A descriptor holding the timing lock shared, for a correctness phase about to
+    start, or None (at once, never blocking) while a performance phase runs or waits."""
+    turnstile = os.open(turnstile_path(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    lock = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
+    try:
+        fcntl.flock(turnstile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        return None
+    finally:
+        os.close(turnstile)  # closing releases it
+    return lock
+
+
+def release_correctness_lock() -> None:
+    """End this process's correctness phase: drop the shared hold it was started with."""
+    value = os.environ.pop(CORRECTNESS_FD_ENV, None)
+    if value is None:
+        return
+    try:
+        fcntl.flock(int(value), fcntl.LOCK_UN)
+        os.close(int(value))
+    except (ValueError, OSError):
+        pass  # not ours after all: nothing to release
+
+
 @contextmanager
 def exclusive_timing(path: Path = LOCK_PATH) -> Iterator[float]:
     """Hold the host-wide timing lock; yields the seconds spent waiting for it."""
     start = time.perf_counter()
-    with open(path, "a") as handle:
+    release_correctness_lock()
+    with open(turnstile_path(path), "a") as turnstile, open(path, "a") as handle:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield time.perf_counter() - start
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 # -- statistics (pure) ---------------------------------------------------------
@@ -137,6 +182,8 @@ def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float
     other = sides.other(proxy)
     args = {**metric.args, "seed": seed} if metric.seeded else metric.args
     with _side(sides, proxy):
+        if not proxy.alive:  # (re)start and import outside the timer: never timed
+            proxy.load()
         other.pause()
         try:
             start = time.perf_counter()

@@ -6,6 +6,18 @@ call. When the worker times out, dies or breaks the protocol, the proxy kills it
 and raises a `WorkerFailure` naming the test status; the next call starts a
 fresh worker. Nothing from the worker is trusted beyond its JSON shape, and its
 text reaches a report only through `protocol.printable`.
+
+A test's time limit is enforced here too, from outside the test (`limit_test`):
+once it has passed, the call in flight is abandoned, its worker killed, and
+every further call raises `WorkerTimeout` at once.
+
+A test that asks for an operation the driver lacks ends the run with a
+`ChallengeError` before any worker hears of it: the driver's operations are read
+on the trusted side (`challenge.driver_operations`), so a worker's claim about
+them is never needed, and one that contradicts them is a protocol violation. A
+worker's claim that the driver does not import ends the run the same way, but
+only once a fresh worker, in which no submitted code ever ran, repeats it: a
+submission cannot blame the challenge by forging the claim.
 """
 
 from __future__ import annotations
@@ -14,7 +26,8 @@ import time
 from typing import Any
 
 from graders import protocol
-from graders.result import CandidateOutput
+from graders.errors import ChallengeError
+from graders.result import CandidateOutput, TestStatus
 from graders.sandbox import Backend, Limits, RunningWorker
 from graders.sandbox.base import CANDIDATE_OUTPUT_BYTES
 
@@ -26,11 +39,17 @@ class WorkerFailure(BaseException):
     against a dead worker, while pytest still records the test.
     """
 
-    status = "error"
+    status: TestStatus = "error"
 
 
 class WorkerTimeout(WorkerFailure):
     status = "timeout"
+
+
+class TestTimeout(WorkerTimeout):
+    """The test's own time limit passed (not one call's deadline)."""
+
+    __test__ = False  # not a pytest test class
 
 
 class WorkerCrashed(WorkerFailure):
@@ -54,6 +73,26 @@ class ImportFailed(Exception):
     """The submission cannot be imported, so no test can be graded."""
 
 
+class MissingOperation(ChallengeError):
+    """A test (or a metric) asked for an operation that the challenge's driver lacks."""
+
+    def __init__(self, challenge_id: str, detail: str) -> None:
+        super().__init__(detail)
+        self.challenge_id = challenge_id
+        self.detail = detail
+        self.caller = "a test or a performance metric"  # the runner names the test it knows
+
+    def __str__(self) -> str:
+        return (f"challenge {self.challenge_id!r} is broken: {self.caller} called an operation "
+                f"its driver lacks ({self.detail}); fix the test or add the operation to "
+                "driver.py.")
+
+
+# Loaded in place of the submission to put a claim to a fresh worker: a module whose
+# every attribute is a do-nothing function.
+_STAND_IN = "def __getattr__(name):\n    return lambda *args, **kwargs: None\n"
+
+
 class WorkerProxy:
     def __init__(
         self,
@@ -66,6 +105,7 @@ class WorkerProxy:
         call_timeout_s: float,
         load_timeout_s: float,
         job: str,
+        operations: frozenset[str] | None = None,
     ) -> None:
         self.backend = backend
         self.limits = limits
@@ -75,14 +115,20 @@ class WorkerProxy:
         self.call_timeout_s = call_timeout_s
         self.load_timeout_s = load_timeout_s
         self.job = job
+        self.operations = operations  # the driver's, read on the trusted side; None: unknown
         self._worker: RunningWorker | None = None
         self._finished_outputs: list[tuple[str, int, int]] = []
         self.workers_started = 0
+        self._test_deadline: float | None = None
+        self._test_limit_s = 0.0
+        # Once a fresh worker confirms the challenge is broken, every request raises this.
+        self.challenge_fault: ChallengeError | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
     def load(self) -> None:
         """Import the submission afresh, in a live worker (started if needed)."""
+        self._check_limits()
         if self._worker is not None and not self._quiet(self._worker):
             self._discard()  # what it sent unasked belongs to the last test, not this one
         if self._worker is None:
@@ -92,6 +138,8 @@ class WorkerProxy:
             "challenge": self.challenge_id, "module": self.module, "source": self.source,
         }, self.load_timeout_s, phase="loading the submission")  # fmt: skip
         if not answer["ok"]:
+            if answer["error"].get("phase") == "driver":
+                raise self._driver_fault()
             raise ImportFailed(describe_import_error(answer["error"]))
 
     def probe(self) -> str | None:
@@ -133,6 +181,11 @@ class WorkerProxy:
 
     def call(self, name: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
         """Run driver operation `name` in the worker and return its JSON answer."""
+        if self.operations is not None and name not in self.operations:
+            known = ", ".join(sorted(self.operations))
+            self.challenge_fault = MissingOperation(
+                self.challenge_id, f"no operation {name!r}; its operations are {known}")
+            raise self.challenge_fault
         if self._worker is None:
             self.load()
         answer = self._request("call", {"name": name, "kwargs": kwargs},
@@ -141,7 +194,7 @@ class WorkerProxy:
             return answer.get("value")
         error = answer["error"]
         kind, message = protocol.printable(error["type"]), protocol.printable(error["message"])
-        if kind in ("ProtocolError", "DriverError"):
+        if kind in ("ProtocolError", "DriverError", "UnknownOperation"):
             self._discard()
             raise ProtocolViolation(f"{kind}: {message}")
         raise SubmissionRaised(kind, message)
@@ -157,19 +210,88 @@ class WorkerProxy:
         self._request("calibrate", {"n": n}, self.call_timeout_s * 10, phase="calibration")
         return time.perf_counter() - start
 
+    # -- a test's time limit --------------------------------------------------
+
+    def limit_test(self, seconds: float | None) -> None:
+        """Bound every request from now on by a test's time limit; None lifts the limit."""
+        self._test_limit_s = seconds or 0.0
+        self._test_deadline = None if seconds is None else time.monotonic() + seconds
+
+    def _check_limits(self) -> None:
+        """Raise at once, with no worker, if the challenge is broken or the test's time is up."""
+        if self.challenge_fault is not None:
+            raise self.challenge_fault
+        if self._test_deadline is not None and time.monotonic() >= self._test_deadline:
+            self.close()
+            raise self._test_timeout()
+
+    def _test_timeout(self) -> TestTimeout:
+        return TestTimeout(
+            f"the test did not finish within its time limit of {self._test_limit_s:g} s")
+
+    # -- a broken challenge ----------------------------------------------------
+
+    def _driver_fault(self) -> ChallengeError | ProtocolViolation:
+        """What to raise for a worker's claim that the challenge's driver does not import.
+
+        Submitted code may have run in the claiming worker, so it is discarded and the
+        claim put to a fresh worker that runs none: repeated there, it is the challenge's
+        fault (remembered: every later request raises it); refuted, a protocol violation.
+        """
+        self._discard()
+        confirmed = self._confirm()
+        if confirmed is None:
+            return ProtocolViolation("the worker claimed that the challenge's driver does not "
+                                     "import, and a fresh worker did not confirm it")
+        kind, message = protocol.printable(confirmed["type"]), protocol.printable(
+            confirmed["message"])
+        line = confirmed.get("line")
+        where = f" at line {line}" if type(line) is int else ""
+        first = message.strip().splitlines()[0] if message.strip() else ""
+        self.challenge_fault = ChallengeError(
+            f"challenge {self.challenge_id!r} is broken: its driver.py does not import "
+            f"({kind}{where}: {first}); fix the challenge's driver.py.")
+        return self.challenge_fault
+
+    def _confirm(self) -> dict[str, Any] | None:
+        """The driver's import error as a fresh worker, loaded with a stand-in, answers it."""
+        worker = self.backend.start(self.limits, self.job)
+        try:
+            load = {"challenge": self.challenge_id, "module": self.module, "source": _STAND_IN}
+            answer = self._exchange(worker, "load", load, time.monotonic() + self.load_timeout_s)
+            error: dict[str, Any] = answer.get("error") or {}
+            return error if not answer["ok"] and error.get("phase") == "driver" else None
+        except (protocol.ChannelError, protocol.ChannelTimeout, protocol.ChannelClosed):
+            return None
+        finally:
+            worker.kill()  # what a stand-in printed is no candidate's output
+
+    @staticmethod
+    def _exchange(worker: RunningWorker, op: str, args: dict[str, Any], deadline: float
+                  ) -> dict[str, Any]:
+        protocol.expect_silence(worker.response_fd)
+        protocol.write_message(worker.request_fd, {"op": op, "args": args}, deadline)
+        return protocol.read_message(worker.response_fd, deadline)
+
+    # -- requests ----------------------------------------------------------------
+
     def _request(self, op: str, args: dict[str, Any], timeout: float, *, phase: str
                  ) -> dict[str, Any]:
+        self._check_limits()
         if self._worker is None:
             self.load()
         worker = self._worker
         assert worker is not None
         deadline = time.monotonic() + timeout
+        test_limited = self._test_deadline is not None and self._test_deadline < deadline
+        if self._test_deadline is not None and test_limited:
+            deadline = self._test_deadline
         try:
-            protocol.expect_silence(worker.response_fd)
-            protocol.write_message(worker.request_fd, {"op": op, "args": args}, deadline)
-            return protocol.read_message(worker.response_fd, deadline)
+            return self._exchange(worker, op, args, deadline)
         except protocol.ChannelTimeout:
             self._discard()
+            if test_limited:
+                raise self._test_timeout() from None
             raise WorkerTimeout(f"{phase} did not finish within {timeout:g} s") from None
         except protocol.ChannelClosed:
             reason = worker.exit_description()
@@ -179,7 +301,7 @@ class WorkerProxy:
             self._discard()
             raise ProtocolViolation(f"protocol violation during {phase}: {exc}") from None
         except BaseException:
-            # Interrupted mid-call (e.g. a test time limit): the answer is still
+            # Interrupted mid-call (e.g. KeyboardInterrupt): the answer is still
             # owed, so this worker can no longer be trusted to be in step.
             self._discard()
             raise

@@ -23,10 +23,10 @@ def _styled(word: str) -> Text:
 def render(result: Result, console: Console) -> None:
     challenge = result.challenge
     sandbox = result.sandbox
-    console.print(f"[bold]{challenge['title']}[/] ({challenge['id']} v{challenge['version']}) "
-                  f"- {result.submission['path']}")
-    isolation = "isolated" if sandbox["isolated"] else "[bold red]NOT isolated[/]"
-    console.print(f"sandbox: {sandbox['backend']} ({isolation}), seed {result.seed}")
+    console.print(f"[bold]{challenge.title}[/] ({challenge.id} v{challenge.version}) "
+                  f"- {result.submission.path}")
+    isolation = "isolated" if sandbox.isolated else "[bold red]NOT isolated[/]"
+    console.print(f"sandbox: {sandbox.backend} ({isolation}), seed {result.seed}")
     for notice in result.notices:
         console.print(f"[yellow]note:[/] {notice}")
 

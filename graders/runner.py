@@ -12,10 +12,19 @@ from pathlib import Path
 import pytest
 
 from graders import __version__, performance, scoring
-from graders.challenge import REPO_ROOT, Challenge
+from graders.challenge import REPO_ROOT, Challenge, driver_operations
+from graders.errors import ChallengeError
+from graders.feedback import FeedbackLevel, apply_level
 from graders.plugin import GradingPlugin
-from graders.proxy import WorkerProxy
-from graders.result import Performance, Result, TestResult
+from graders.proxy import MissingOperation, WorkerProxy
+from graders.result import (
+    ChallengeInfo,
+    HarnessInfo,
+    Performance,
+    Result,
+    SubmissionInfo,
+    TestResult,
+)
 from graders.sandbox import Backend, open_backend
 from graders.submission import Submission, read_submission
 
@@ -26,33 +35,53 @@ def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) ->
         backend, challenge.limits, challenge_id=challenge.id, module=challenge.config.module,
         source=source, call_timeout_s=limits.call_timeout_s,
         load_timeout_s=limits.load_timeout_s, job=job,
+        operations=frozenset(driver_operations(challenge.root / "driver.py")),
     )
 
 
 def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
-              import_error: str | None) -> list[TestResult]:
-    """Run the public and hidden tests here, on the trusted side, against `proxy`."""
+              import_error: str | None, feedback: str = "descriptions") -> list[TestResult]:
+    """Run the public and hidden tests here, on the trusted side, against `proxy`.
+
+    Raises ChallengeError if a test file or conftest does not import, or the proxy found
+    the challenge's driver broken: the author's error, which no grade should hide.
+    """
     weights = {str(k): v for k, v in challenge.config.scoring.categories.items()}
+    limits = challenge.config.limits
     plugin = GradingPlugin(proxy, weights, import_error,
                            challenge.config.feedback.hidden_messages,
-                           challenge.config.limits.run_budget_s)
+                           limits.run_budget_s, limits.test_timeout_s, feedback=feedback)
     args = [
         *map(str, challenge.suite_dirs()),
         f"--rootdir={challenge.root}", "--import-mode=importlib", "-p", "no:cacheprovider",
         "--assert=plain", "--tb=short", f"--hypothesis-seed={seed}", "-q", "--no-header",
-        f"--timeout={challenge.config.limits.test_timeout_s}", "--timeout-method=signal",
+        "-p", "no:timeout",  # the proxy enforces each test's time limit (see plugin.py)
         "-c", "/dev/null",
     ]
     sink = io.StringIO()  # pytest's own terminal report is not ours to show
     with redirect_stdout(sink), redirect_stderr(sink):
         pytest.main(args, plugins=[plugin])
+    if plugin.broken_files:
+        (path, error), *others = plugin.broken_files.items()
+        where = path.relative_to(challenge.root) if path.is_relative_to(challenge.root) else path
+        more = f" (and {len(others)} more file(s))" if others else ""
+        raise ChallengeError(f"challenge {challenge.id!r} is broken: {where} does not import "
+                             f"({error}){more}; fix that file.")
+    fault = proxy.challenge_fault
+    if fault is not None:
+        if isinstance(fault, MissingOperation) and plugin.fault_test is not None:
+            fault.caller = f"test {plugin.fault_test}"
+        raise fault
     return plugin.results
 
 
 def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto",
           seed: int | None = None, repo_root: Path = REPO_ROOT,
-          measure: bool = True) -> Result:
-    """Grade `submission`: the suite, then (unless `measure` is False) the metrics."""
+          measure: bool = True, feedback: FeedbackLevel | None = None) -> Result:
+    """Grade `submission`: the suite, then (unless `measure` is False) the metrics.
+
+    `feedback` (default: the challenge's level) decides what the result keeps."""
+    level = feedback or challenge.config.feedback.level
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     seed = challenge.config.seed if seed is None else seed
@@ -66,7 +95,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     perf = Performance()
     try:
         import_error = proxy.probe()
-        tests = run_suite(challenge, proxy, seed, import_error)
+        tests = run_suite(challenge, proxy, seed, import_error, level)
         proxy.close()
         if measure and import_error is None and challenge.config.performance.metrics:
             perf = measure_performance(challenge, backend, proxy, seed, job)
@@ -75,18 +104,20 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         backend.close()
     status, score, max_score, message = scoring.decide(
         tests, perf.metrics, challenge.config.scoring.pass_mark, import_error)
-    return Result(
+    result = Result(
         status=status, score=score, max_score=max_score, message=message,
-        challenge={"id": challenge.id, "version": challenge.config.version,
-                   "title": challenge.config.title, "suite_sha256": challenge.suite_sha256()},
-        submission={"path": str(submission.path), "sha256": submission.sha256},
-        harness={"version": __version__},
+        challenge=ChallengeInfo(id=challenge.id, version=challenge.config.version,
+                                title=challenge.config.title,
+                                suite_sha256=challenge.suite_sha256()),
+        submission=SubmissionInfo(path=str(submission.path), sha256=submission.sha256),
+        harness=HarnessInfo(version=__version__),
         sandbox=backend.describe(challenge.limits),
         seed=seed, started_at=started_at, duration_s=round(time.perf_counter() - start, 3),
         tests=tests, performance=perf,
         candidate_output=proxy.candidate_output(),
         notices=notices,
     )
+    return apply_level(result, level)
 
 
 def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerProxy,
@@ -97,12 +128,13 @@ def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerPro
     start = time.perf_counter()
     config = challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
+    waited = 0.0  # for the timing lock: not part of the phase
     try:
-        with performance.exclusive_timing():
+        with performance.exclusive_timing() as waited:
             sides = performance.Sides(submission=proxy, reference=ref_proxy)
             metrics = performance.measure_all(config, sides, timeout, seed)
     finally:
         ref_proxy.close()
     earned, available = scoring.performance_score(metrics)
     return Performance(score=earned, max_score=available, metrics=metrics,
-                       duration_s=round(time.perf_counter() - start, 3))
+                       duration_s=round(time.perf_counter() - start - waited, 3))

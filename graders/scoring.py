@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from graders.result import MetricResult, TestResult
+from graders.result import MetricResult, RunStatus, TestResult
 
 REQUIRED_CATEGORIES = ("core", "robustness")
 
@@ -29,7 +29,7 @@ def decide(
     metrics: Sequence[MetricResult],
     pass_mark: float,
     import_error: str | None = None,
-) -> tuple[str, float, float, str]:
+) -> tuple[RunStatus, float, float, str]:
     """(status, score, max_score, message) of a run. See DESIGN §4 for the rule."""
     earned_t, total_t = tests_score(tests)
     earned_p, total_p = performance_score(metrics)

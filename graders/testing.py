@@ -1,30 +1,58 @@
 """The public API for challenge authors writing public and hidden tests.
 
-A test receives the `submission` fixture: a `WorkerProxy` whose submission has
-just been imported afresh in its sandbox. `submission.call(op, **kwargs)` runs
-one of the challenge driver's operations and returns its JSON answer; if the
-submission raised inside the operation, `SubmissionRaised` carries the type.
+A test receives the `submission` fixture: a `Submission`, freshly imported in its
+sandbox for this test. `submission.call(op, **kwargs)` runs one of the challenge
+driver's operations and returns its JSON answer; if the submission raised inside
+the operation, `SubmissionRaised` carries the type. Deadlines, crashes and fresh
+workers are the harness's business, not the test's: a call that times out or
+kills its worker ends the test with that status.
 
 Mark each test with its category and give it a one-line docstring: that line is
 all a candidate sees of a hidden test, together with the message of a failed
 `assert cond, "message"` (keep messages free of hidden inputs).
 
-    from graders.testing import core
+    from graders.testing import Submission, core
 
     @core
-    def test_repeated_call_is_served(submission):
+    def test_repeated_call_is_served(submission: Submission):
         \"\"\"A repeated call within the TTL is served from the cache.\"\"\"
         ...
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
-from graders.proxy import SubmissionRaised, WorkerProxy
+from graders.proxy import SubmissionRaised
+
+if TYPE_CHECKING:  # the proxy's lifecycle is the harness's, not a test's
+    from graders.proxy import WorkerProxy
 
 core = pytest.mark.category("core")
 robustness = pytest.mark.category("robustness")
 excellence = pytest.mark.category("excellence")
 
-__all__ = ["core", "robustness", "excellence", "SubmissionRaised", "WorkerProxy"]
+
+class Submission:
+    """The submission under test, as a test sees it: the driver's operations, nothing more."""
+
+    __slots__ = ("_proxy",)
+
+    def __init__(self, proxy: WorkerProxy) -> None:
+        self._proxy = proxy
+
+    def call(self, name: str, *, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Run driver operation `name` with JSON `kwargs`; its JSON answer.
+
+        Raises `SubmissionRaised` if the submission raised inside the operation.
+        `timeout` (seconds) replaces the challenge's per-call deadline for this call.
+        """
+        return self._proxy.call(name, timeout=timeout, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Submission of challenge {self._proxy.challenge_id!r}>"
+
+
+__all__ = ["core", "robustness", "excellence", "Submission", "SubmissionRaised"]

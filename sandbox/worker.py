@@ -5,12 +5,14 @@ trusted side asks for, and answers with JSON primitives. It decides nothing:
 every answer is an untrusted observation that the trusted side checks.
 
 Stdlib only and self-contained: it runs inside the sandbox image, which holds no
-part of the harness. Wire format (mirrored by graders/protocol.py): each message
-is a 4-byte big-endian length and a UTF-8 JSON object; requests come on the
-original stdin, responses go out on the original stdout. Before any submitted
-code runs, those two descriptors are moved to private ones, stdin becomes
-/dev/null and stdout joins stderr, so whatever the submission prints is candidate
-output (read and truncated by the trusted side) and never mistaken for a message.
+part of the harness but this file and the driver kit next to it (driverkit.py),
+which it loads afresh for each driver, as the module `driverkit`. Wire format
+(mirrored by graders/protocol.py): each message is a 4-byte big-endian length and
+a UTF-8 JSON object; requests come on the original stdin, responses go out on the
+original stdout. Before any submitted code runs, those two descriptors are moved
+to private ones, stdin becomes /dev/null and stdout joins stderr, so whatever the
+submission prints is candidate output (read and truncated by the trusted side) and
+never mistaken for a message.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import types
 HEADER = struct.Struct(">I")
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 MAX_MESSAGE_CHARS = 2000
+KIT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driverkit.py")
 
 
 def _take_channel() -> tuple[int, int]:
@@ -102,16 +105,23 @@ def import_source(name: str, source: str) -> types.ModuleType:
     return module
 
 
-def import_driver(challenges: str, challenge: str) -> types.ModuleType:
-    if not challenge.replace("_", "").isalnum():
-        raise ValueError(f"bad challenge id {challenge!r}")
-    path = os.path.join(challenges, challenge, "driver.py")
-    spec = importlib.util.spec_from_file_location(f"graders_driver_{challenge}", path)
+def _import_file(name: str, path: str) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def import_driver(challenges: str, challenge: str) -> tuple[types.ModuleType, types.ModuleType]:
+    """The challenge's driver and the driver kit it imports, both freshly executed."""
+    if not challenge.replace("_", "").isalnum():
+        raise ValueError(f"bad challenge id {challenge!r}")
+    kit = sys.modules["driverkit"] = _import_file("driverkit", KIT_PATH)  # for the driver
+    driver = _import_file(f"graders_driver_{challenge}",
+                          os.path.join(challenges, challenge, "driver.py"))
+    return driver, kit
 
 
 def calibrate(n: int) -> int:
@@ -134,35 +144,41 @@ def _functions(module: types.ModuleType) -> list[tuple[object, str, types.Functi
     return found
 
 
-class DriverSeal:
-    """The driver's code and the builtins as they were before any submitted code ran.
+def _sealed_globals(module: types.ModuleType) -> dict[str, object]:
+    return {name: value for name, value in vars(module).items()  # not its data
+            if isinstance(value, types.FunctionType | type | types.ModuleType)}
 
-    The submission shares this process, so it can reach the driver (through gc) and
-    swap a timed operation, its code or a builtin it uses for one that does no work.
-    Operations are bound here, and before each one the worker checks that every
-    driver function, its code, the driver's global functions, classes and modules,
-    and the builtins are still the objects it started with. A tripwire for plain
-    patching, not a wall: code in this process could patch this check too, so the
-    trusted side never relies on it alone.
+
+class DriverSeal:
+    """The driver's code, the kit's and the builtins as they were before any submitted
+    code ran.
+
+    The submission shares this process, so it can reach the driver or the kit (through
+    gc or sys.modules) and swap a timed operation, its code, a kit function or a builtin
+    it uses for one that does no work. Operations are bound here, and before each one
+    the worker checks that every function of the driver and the kit, its code, their
+    global functions, classes and modules, and the builtins are still the objects it
+    started with. A tripwire for plain patching, not a wall: code in this process could
+    patch this check too, so the trusted side never relies on it alone.
     """
 
-    def __init__(self, module: types.ModuleType) -> None:
-        self.module = module
-        self.globals = {name: value for name, value in vars(module).items()  # not its data
-                        if isinstance(value, types.FunctionType | type | types.ModuleType)}
-        self.builtins = dict(vars(builtins))
-        self.functions = [(owner, name, f, f.__code__) for owner, name, f in _functions(module)]
+    def __init__(self, module: types.ModuleType, kit: types.ModuleType) -> None:
+        sources = (("the driver kit's ", kit), ("the driver's ", module))
+        self.tables = [(label + "global ", vars(source), _sealed_globals(source))
+                       for label, source in sources]
+        self.tables.append(("builtins.", vars(builtins), dict(vars(builtins))))
+        self.functions = [(label, owner, name, f, f.__code__) for label, source in sources
+                          for owner, name, f in _functions(source)]
         driver = getattr(module, "Driver", None)
-        self.operations = {name: f for owner, name, f, _ in self.functions
+        self.operations = {name: f for _, owner, name, f, _ in self.functions
                            if owner is driver and not name.startswith("_")}
 
     def broken(self) -> str | None:
         """What was changed since the seal was made, or None."""
-        for owner, name, function, code in self.functions:
+        for label, owner, name, function, code in self.functions:
             if vars(owner).get(name) is not function or function.__code__ is not code:
-                return f"the driver's {getattr(owner, '__name__', owner)}.{name}"
-        for label, table, saved in (("the driver's global ", vars(self.module), self.globals),
-                                    ("builtins.", vars(builtins), self.builtins)):
+                return label + (f"{owner.__name__}.{name}" if isinstance(owner, type) else name)
+        for label, table, saved in self.tables:
             for name, value in saved.items():
                 if table.get(name) is not value:
                     return label + name
@@ -174,6 +190,7 @@ class Worker:
         self.challenges = challenges
         self.driver: object | None = None
         self.seal: DriverSeal | None = None
+        self.challenge = ""
 
     def handle(self, request: dict) -> dict:
         op, args = request.get("op"), request.get("args") or {}
@@ -194,8 +211,15 @@ class Worker:
         self.driver = self.seal = None
         sys.modules.pop(module, None)
         gc.collect()  # free the last import now: a module is a cycle, and may hold a lot
-        driver_module = import_driver(self.challenges, challenge)
-        seal = DriverSeal(driver_module)
+        try:  # before any submitted code runs in a fresh worker: the challenge's own error
+            driver_module, kit = import_driver(self.challenges, challenge)
+            seal, self.challenge = DriverSeal(driver_module, kit), challenge
+            if not isinstance(getattr(driver_module, "Driver", None), type):
+                raise AttributeError("driver.py defines no class Driver")
+        except BaseException as exc:  # noqa: BLE001 - a driver may raise anything
+            failure = _describe(exc)
+            failure["error"]["phase"] = "driver"
+            return failure
         try:
             submission = import_source(module, source)
         except BaseException as exc:  # noqa: BLE001
@@ -208,9 +232,14 @@ class Worker:
     def call(self, name: str, kwargs: dict) -> dict:
         if self.driver is None or self.seal is None:
             return _failure("ProtocolError", "call before a successful load")
+        if type(name) is not str:
+            return _failure("ProtocolError", f"an operation name must be a string, not {name!r}")
         operation = self.seal.operations.get(name)
-        if operation is None:
-            return _failure("ProtocolError", f"the driver has no operation {name!r}")
+        if operation is None:  # the test's mistake, or the challenge's: not the submission's
+            known = ", ".join(sorted(self.seal.operations))
+            return _failure("UnknownOperation", f"the driver of challenge {self.challenge!r} has "
+                            f"no operation {name!r}; its operations are {known}",
+                            operation=name, challenge=self.challenge)
         broken = self.seal.broken()
         if broken is not None:
             return _failure("DriverError", f"the submission tampered with {broken}; "

@@ -1,6 +1,7 @@
 """Bad usage and bad input: one clear sentence, exit 2, no traceback, nothing changed."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,29 @@ def test_auto_without_engine_falls_back_and_says_so(tmp_path):
                                      "isolated": False}
     assert any("No Docker engine answers" in notice for notice in run.result["notices"])
     assert "NOT isolated" in run.stdout
+
+
+def test_json_that_cannot_be_written_keeps_the_report(tmp_path):
+    """The grade is shown, then one line says why the file is missing: exit 2."""
+    run = run_grade(Q3, REFERENCE, "--sandbox", "process", "--quiet",
+                    json_path=Path("/proc/r.json"))
+    _assert_one_sentence(run, "/proc/r.json", "could not be written")
+    assert run.stdout.startswith("passed:"), run.stdout
+
+
+def test_the_suite_hash_covers_every_file_that_decides_a_grade(tmp_path):
+    from graders.challenge import load_challenge
+
+    copy_root = tmp_path / "repo"
+    shutil.copytree(Q3, copy_root / "challenges" / "q3_decorator")
+    (copy_root / "reference").mkdir()
+    shutil.copy(REFERENCE, copy_root / "reference")
+    challenge = load_challenge(copy_root / "challenges" / "q3_decorator")
+    before = challenge.suite_sha256()
+    for path in [challenge.root / "conftest.py", challenge.reference_path,
+                 challenge.root / "driver.py", next((challenge.root / "hidden").glob("*.py"))]:
+        original = path.read_text()
+        path.write_text(original + "\n# changed\n")
+        assert challenge.suite_sha256() != before, f"{path.name} is not in the suite hash"
+        path.write_text(original)
+    assert challenge.suite_sha256() == before

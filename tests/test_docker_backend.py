@@ -1,6 +1,5 @@
 """The docker backend, checked on a live container: hardening, removal, reaping."""
 
-import os
 import subprocess
 import time
 
@@ -9,7 +8,15 @@ import pytest
 from graders.challenge import load_challenge
 from graders.runner import make_proxy
 from graders.sandbox import open_backend
-from graders.sandbox.docker import LABEL, OWNER_LABEL, DockerBackend, engine_client
+from graders.sandbox.docker import (
+    EXPIRES_LABEL,
+    LABEL,
+    OWNER_ID_LABEL,
+    WORKER_LIFETIME_S,
+    DockerBackend,
+    engine_client,
+    owner_id,
+)
 from graders.sandbox.image import image_tag
 from tests.conftest import REPO, grader_containers, run_grade
 
@@ -48,7 +55,9 @@ def test_container_is_hardened(live_worker):
     assert ulimits["nofile"] == limits.open_files and ulimits["core"] == 0
     assert ulimits["fsize"] == limits.file_size_mb * MB
     assert config["User"] == "65534:65534"
-    assert config["Labels"][LABEL] == "1" and config["Labels"][OWNER_LABEL] == str(os.getpid())
+    assert config["Labels"][LABEL] == "1" and config["Labels"][OWNER_ID_LABEL] == owner_id()
+    assert int(config["Labels"][EXPIRES_LABEL]) > time.time()
+    assert config["Cmd"][:3] == ["timeout", "--signal=KILL", str(WORKER_LIFETIME_S)]
     assert not any("GRADERS_TEST_SECRET" in env for env in config["Env"])
 
 
@@ -58,15 +67,36 @@ def test_container_is_removed_after_kill(live_worker):
     assert container.id[:12] not in grader_containers()
 
 
+def _leftover(client, **labels):
+    return client.containers.create(image_tag(REPO), ["sleep", "600"],
+                                    labels={LABEL: "1", **labels})
+
+
 def test_leftovers_of_a_dead_harness_are_reaped():
     client = engine_client()
     dead = subprocess.Popen(["true"])
+    owner = owner_id(dead.pid)  # taken while it lives, as the backend does
     dead.wait()
-    leftover = client.containers.create(image_tag(REPO), ["sleep", "600"],
-                                        labels={LABEL: "1", OWNER_LABEL: str(dead.pid)})
+    leftover = _leftover(client, **{OWNER_ID_LABEL: owner, EXPIRES_LABEL: "9999999999"})
     assert leftover.id[:12] in grader_containers()
     DockerBackend(client, image_tag(REPO))
     assert leftover.id[:12] not in grader_containers()
+
+
+def test_a_live_run_in_another_pid_namespace_keeps_its_containers():
+    """Its pid means nothing here: only its expiry may free its containers."""
+    client = engine_client()
+    other = "9d25f677-0000-0000-0000-000000000000/4026531999/1/12345"
+    live = _leftover(client, **{OWNER_ID_LABEL: other,
+                                EXPIRES_LABEL: str(int(time.time()) + 600)})
+    expired = _leftover(client, **{OWNER_ID_LABEL: other,
+                                   EXPIRES_LABEL: str(int(time.time()) - 1)})
+    try:
+        DockerBackend(client, image_tag(REPO))
+        assert live.id[:12] in grader_containers()
+        assert expired.id[:12] not in grader_containers()
+    finally:
+        live.remove(force=True)
 
 
 def test_image_is_rebuilt_only_when_inputs_change():
@@ -90,7 +120,7 @@ def test_image_holds_no_tests_references_or_pytest():
                            "python3", "-c", script], capture_output=True, text=True, check=True)
     absent, files = done.stdout.splitlines()
     assert absent == "True True"
-    assert all(name in ("worker.py", "driver.py") for name in eval(files))  # noqa: S307
+    assert all(name in ("worker.py", "driverkit.py", "driver.py") for name in eval(files))  # noqa: S307
 
 
 def test_docker_grading_leaves_nothing_behind(tmp_path):
@@ -99,3 +129,18 @@ def test_docker_grading_leaves_nothing_behind(tmp_path):
     assert run.exit_code == 0
     assert run.result["sandbox"]["image"].startswith("sha256:")
     assert grader_containers(owner=run.pid) == []
+
+
+def test_freezing_goes_through_the_cgroup_freezer(live_worker):
+    """No engine round trip per freeze; a frozen container is still removed on close."""
+    proxy, container = live_worker
+    worker = proxy._worker
+    proxy.pause()
+    freezer = worker._freezer
+    assert freezer is not None and freezer.control is not None, "no cgroup freezer found"
+    assert freezer.frozen_line in freezer.confirm.read_text()
+    proxy.resume()
+    assert freezer.frozen_line not in freezer.confirm.read_text()
+    proxy.pause()
+    proxy.close()  # killed while frozen: thawed first, so it dies and is removed
+    assert container.id[:12] not in grader_containers()

@@ -14,13 +14,11 @@ CASES = [(challenge, name, expected)
 @pytest.mark.parametrize(("challenge", "name", "expected"), CASES,
                          ids=[f"{c.id}/{n}" for c, n, _ in CASES])
 def test_known_bad_outcome(challenge, name, expected, backend, tmp_path):
-    from graders.result import MetricResult, Performance, Result, TestResult
+    from graders.result import Result
 
     run = run_grade(challenge.root, challenge.root / "known_bad" / f"{name}.py",
                     "--sandbox", backend, json_path=tmp_path / "r.json")
-    data = run.result
-    result = Result(**{**data, "tests": [TestResult(**t) for t in data["tests"]],
-                       "performance": Performance(**{**data["performance"], "metrics": [
-                           MetricResult(**m) for m in data["performance"]["metrics"]]})})
+    assert run.result is not None, run.stderr
+    result = Result.from_dict(run.result)
     assert check_outcome(result, expected) == []
     assert run.exit_code == (0 if expected.status == "passed" else 1)

@@ -86,3 +86,37 @@ def test_same_json_compares_types(a, b, same):
     from graders.performance import same_json
 
     assert same_json(a, b) is same
+
+
+class _LazyProxy:
+    """A stand-in worker proxy whose import takes 0.3 s and whose calls are instant."""
+
+    def __init__(self) -> None:
+        self.alive = False
+
+    def load(self) -> None:
+        import time
+
+        time.sleep(0.3)
+        self.alive = True
+
+    def call(self, name, *, timeout=None, **kwargs):
+        if not self.alive:  # what the real proxy does for a call on a closed worker
+            self.load()
+        return [1]
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+
+def test_a_timed_call_never_includes_starting_or_importing():
+    """With warmup = 0 the first round meets a closed worker: it is loaded before the timer."""
+    from graders.challenge import Metric
+    from graders.performance import Sides, _timed_call
+
+    sides = Sides(submission=_LazyProxy(), reference=_LazyProxy())
+    metric = Metric(name="m", description="", operation="op", threshold={"ratio": 2}, weight=1)
+    elapsed, value = _timed_call(sides, sides.submission, metric, timeout=5, seed=1)
+    assert value == [1]
+    assert elapsed < 0.1, f"the timed region included the load ({elapsed:.2f} s)"

@@ -8,8 +8,10 @@ import pytest
 from graders.challenge import load_challenge
 from graders.proxy import (
     ImportFailed,
+    MissingOperation,
     ProtocolViolation,
     SubmissionRaised,
+    TestTimeout,
     WorkerCrashed,
     WorkerProxy,
     WorkerTimeout,
@@ -91,9 +93,46 @@ def test_forged_answer_on_the_channel_is_a_protocol_violation(probe):
         probe.call("work", n=1)
 
 
-def test_unknown_operation_is_a_protocol_violation(probe):
-    with pytest.raises(ProtocolViolation, match="no operation"):
+def test_unknown_operation_is_the_challenges_fault(probe):
+    with pytest.raises(MissingOperation, match="no operation '__init__'") as raised:
         probe.call("__init__")
+    assert raised.value.exit_code == 2
+    assert probe.challenge_fault is raised.value
+    with pytest.raises(MissingOperation):  # every later request: the run is over
+        probe.call("echo", value=1)
+
+
+def test_a_missing_operation_is_known_before_any_worker_hears_of_it(backend):
+    """The driver's operations are read on the trusted side: no worker's word is needed."""
+    proxy = _proxy(backend, REFERENCE_Q3, challenge=Q3)
+    try:
+        proxy.load()
+        with pytest.raises(MissingOperation, match="challenge 'q3_decorator' is broken"):
+            proxy.call("no_such_operation")
+        assert proxy.workers_started == 1 and proxy.alive  # the live worker never heard of it
+    finally:
+        proxy.close()
+
+
+def test_a_tests_time_limit_ends_the_call_in_flight_and_every_later_one(probe):
+    probe.load()
+    probe.limit_test(0.5)
+    start = time.monotonic()
+    with pytest.raises(TestTimeout, match="time limit of 0.5 s"):
+        probe.call("sleep", seconds=30, timeout=60)
+    assert time.monotonic() - start < 3
+    assert not probe.alive  # the worker busy with the abandoned call is gone
+    with pytest.raises(TestTimeout):
+        probe.call("echo", value=1)
+    assert not probe.alive and probe.workers_started == 1  # raised at once, no new worker
+    probe.limit_test(None)
+    assert probe.call("echo", value=1) == 1
+
+
+def test_a_calls_own_deadline_still_applies_under_a_test_limit(probe):
+    probe.limit_test(30)
+    with pytest.raises(WorkerTimeout, match="operation 'sleep' did not finish within 0.3 s"):
+        probe.call("sleep", seconds=30, timeout=0.3)
 
 
 @pytest.mark.parametrize(("source", "needle"), [

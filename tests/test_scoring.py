@@ -2,17 +2,17 @@
 
 import pytest
 
-from graders.result import MetricResult, TestResult
+from graders.result import Category, MetricResult, TestResult, TestStatus, Verdict
 from graders.scoring import decide
 
 
-def _test(category: str, status: str, weight: float = 2.0) -> TestResult:
+def _test(category: Category, status: TestStatus, weight: float = 2.0) -> TestResult:
     return TestResult(id=f"t-{category}", name="t", description="d", category=category,
                       weight=weight, status=status, duration_s=0.0, message="",
                       visibility="hidden")
 
 
-def _metric(verdict: str, required: bool = True, weight: float = 5.0) -> MetricResult:
+def _metric(verdict: Verdict, required: bool = True, weight: float = 5.0) -> MetricResult:
     return MetricResult(name="m", description="d", kind="time", unit="s", submission=1.0,
                         reference=1.0, ratio=1.0, interval=[0.9, 1.1],
                         threshold={"ratio": 2.0}, verdict=verdict, required=required,

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from graders.testing import WorkerProxy
+from graders.testing import Submission
 
 
 class Cache:
     """A decorated function living in the worker, driven by handle."""
 
-    def __init__(self, submission: WorkerProxy, handle: int) -> None:
+    def __init__(self, submission: Submission, handle: int) -> None:
         self.submission = submission
         self.handle = handle
 
@@ -50,7 +50,7 @@ class Cache:
 
 
 @pytest.fixture
-def make_cache(submission: WorkerProxy) -> Any:
+def make_cache(submission: Submission) -> Any:
     def make(ttl: float = 10.0, maxsize: Any = "default", **options: Any) -> Cache:
         made = submission.call("make", ttl=ttl, maxsize=maxsize, **options)
         if "handle" not in made:

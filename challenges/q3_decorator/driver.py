@@ -6,41 +6,18 @@ next programmed outcome (or, when none is programmed, its call number), so the
 trusted side can tell a cache hit from a recomputation. Time is a manual clock
 the trusted side sets, unless a test asks for the real default clock.
 
-Arguments arrive as JSON: arrays become tuples; {"$list": [...]} becomes a list
-and {"$dict": {...}} a dict (both unhashable, to test the TypeError).
+Arguments and answers go through the driver kit (sandbox/driverkit.py): arrays
+become tuples; {"$list": [...]} becomes a list and {"$dict": {...}} a dict (both
+unhashable, to test the TypeError).
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import Any
 
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
-    if isinstance(value, dict):
-        if "$list" in value:
-            return [_decode(v) for v in value["$list"]]
-        if "$dict" in value:
-            return {k: _decode(v) for k, v in value["$dict"].items()}
-    return value
-
-
-def _encode(value: Any) -> Any:
-    """JSON primitives only; anything else is reported by type, never trusted."""
-    kind = type(value)
-    if value is None or kind in (bool, int, float, str):
-        return value
-    if kind in (list, tuple):
-        return [_encode(v) for v in value]
-    return {"$type": kind.__name__}
-
-
-def _raised(exc: BaseException) -> dict[str, str]:
-    return {"type": type(exc).__name__, "message": str(exc)[:200]}
+from driverkit import Handles, ManualClock, encode, outcome, run_together
 
 
 class Cached:
@@ -48,7 +25,7 @@ class Cached:
 
     def __init__(self, ttl_cache: Any, ttl: Any, maxsize: Any, real_clock: bool,
                  delay: float) -> None:
-        self.now = 0.0
+        self.clock = ManualClock()
         self.calls = 0
         self.outcomes: list[dict[str, Any]] = []
         self.delay = delay
@@ -58,38 +35,33 @@ class Cached:
             with self.lock:
                 self.calls += 1
                 number = self.calls
-                outcome = self.outcomes.pop(0) if self.outcomes else {"value": number}
+                programmed = self.outcomes.pop(0) if self.outcomes else {"value": number}
             if self.delay:
                 time.sleep(self.delay)
-            if "advance" in outcome:  # time passes while f computes
-                self.now = outcome["advance"]
-            if "raise" in outcome:
-                raise ValueError(outcome["raise"])
-            return outcome["value"]
+            if "advance" in programmed:  # time passes while f computes
+                self.clock.set(programmed["advance"])
+            if "raise" in programmed:
+                raise ValueError(programmed["raise"])
+            return programmed["value"]
 
         options: dict[str, Any] = {} if maxsize == "default" else {"maxsize": maxsize}
         if not real_clock:
-            options["clock"] = lambda: self.now
+            options["clock"] = self.clock.time
         self.wrapper = ttl_cache(ttl, **options)(f)
 
 
 class Driver:
     def __init__(self, submission: Any) -> None:
         self.ttl_cache = submission.ttl_cache
-        self.cached: list[Cached] = []
+        self.cached = Handles("decorated function")
 
     def make(self, ttl: Any, maxsize: Any = "default", real_clock: bool = False,
              delay: float = 0.0) -> dict[str, Any]:
         """Decorate a fresh function; returns its handle, or what creating it raised."""
-        try:
-            cached = Cached(self.ttl_cache, ttl, maxsize, real_clock, delay)
-        except Exception as exc:  # noqa: BLE001 - reported to the trusted side
-            return {"raised": _raised(exc)}
-        self.cached.append(cached)
-        return {"handle": len(self.cached) - 1}
+        return self.cached.create(Cached, self.ttl_cache, ttl, maxsize, real_clock, delay)
 
     def set_time(self, handle: int, now: float) -> None:
-        self.cached[handle].now = now
+        self.cached[handle].clock.set(now)
 
     def program(self, handle: int, outcomes: list[dict[str, Any]]) -> None:
         """Queue what the next underlying calls return ({"value": v}) or raise ({"raise": m}).
@@ -100,16 +72,12 @@ class Driver:
 
     def call(self, handle: int, args: list[Any] | None = None,
              kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What one call of the decorated function returned or raised, and whether it computed."""
         cached = self.cached[handle]
         before = cached.calls
-        try:
-            value = cached.wrapper(*_decode(args or []),
-                                   **{k: _decode(v) for k, v in (kwargs or {}).items()})
-            outcome: dict[str, Any] = {"value": _encode(value), "raised": None}
-        except Exception as exc:  # noqa: BLE001
-            outcome = {"value": None, "raised": _raised(exc)}
-        outcome["computed"] = cached.calls - before
-        return outcome
+        answer = outcome(cached.wrapper, args, kwargs)
+        answer["computed"] = cached.calls - before
+        return answer
 
     def calls(self, handle: int) -> int:
         return self.cached[handle].calls
@@ -119,8 +87,8 @@ class Driver:
         return {
             "is_tuple": isinstance(info, tuple),
             "fields": list(getattr(info, "_fields", [])),
-            "values": [_encode(v) for v in info] if isinstance(info, tuple) else None,
-            "named": {name: _encode(getattr(info, name, None))
+            "values": [encode(v) for v in info] if isinstance(info, tuple) else None,
+            "named": {name: encode(getattr(info, name, None))
                       for name in ("hits", "misses", "maxsize", "currsize")},
         }
 
@@ -160,48 +128,30 @@ class Driver:
     def hammer(self, handle: int, threads: int, calls: int, keys: int) -> dict[str, Any]:
         """Many threads call at once over a few keys; returns what went wrong, if anything."""
         cached = self.cached[handle]
-        errors: list[str] = []
-        barrier = threading.Barrier(threads)
 
-        def run(offset: int) -> None:
-            barrier.wait()
+        def run(offset: int) -> set[str]:
+            errors: set[str] = set()
             for i in range(calls):
                 try:
                     cached.wrapper((i + offset) % keys)
                 except Exception as exc:  # noqa: BLE001
-                    errors.append(type(exc).__name__)
+                    errors.add(type(exc).__name__)
+            return errors
 
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)  # switch threads as often as possible to expose races
-        try:
-            workers = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-        finally:
-            sys.setswitchinterval(previous)
-        return {"errors": sorted(set(errors)), "underlying": cached.calls}
+        found = run_together([lambda t=t: run(t) for t in range(threads)], switch_interval=1e-6)
+        return {"errors": sorted(set().union(*found)), "underlying": cached.calls}
 
     def concurrent_same_key(self, handle: int, threads: int) -> dict[str, Any]:
         """`threads` threads call the same missing key at the same moment."""
         cached = self.cached[handle]
-        barrier = threading.Barrier(threads)
-        results: list[Any] = []
 
-        def run() -> None:
-            barrier.wait()
+        def run() -> Any:
             try:
-                results.append(_encode(cached.wrapper("same")))
+                return encode(cached.wrapper("same"))
             except Exception as exc:  # noqa: BLE001
-                results.append({"raised": type(exc).__name__})
+                return {"raised": type(exc).__name__}
 
-        workers = [threading.Thread(target=run) for _ in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        return {"results": results, "underlying": cached.calls}
+        return {"results": run_together([run] * threads), "underlying": cached.calls}
 
     def concurrent_other_key(self, handle: int) -> dict[str, Any]:
         """While one slow call computes key A, does a call for key B run concurrently?"""
@@ -248,3 +198,87 @@ class Driver:
     def bench_stream(self, n: int, maxsize: int, seed: int = 0) -> list[int]:
         """n calls over 4 x maxsize keys through a full cache: mostly misses, each evicting."""
         return self._batch(maxsize, 4 * maxsize, n, seed, fill=True)
+
+    # -- more observations (stdlib only) ---------------------------------------
+
+    def create(self, ttl: Any, maxsize: Any = "default") -> dict[str, Any]:
+        """Only create the decorator, ttl_cache(ttl, maxsize=...), decorating nothing:
+        {"raised": None}, or {"raised": {"type": name}} if creating it raised."""
+        options: dict[str, Any] = {} if maxsize == "default" else {"maxsize": maxsize}
+        try:
+            self.ttl_cache(ttl, **options)
+        except Exception as exc:  # noqa: BLE001 - reported to the trusted side
+            return {"raised": {"type": type(exc).__name__}}
+        return {"raised": None}
+
+    def shared_decorator(self, ttl: float) -> dict[str, Any]:
+        """One ttl_cache(ttl) object decorates two functions of the same name; calls each
+        twice with the same argument. Each function returns its own label."""
+        calls = [0, 0]
+
+        def function(index: int) -> Any:
+            def f(x: Any) -> str:
+                calls[index] += 1
+                return f"function {index}"
+            return f
+
+        try:
+            decorator = self.ttl_cache(ttl, clock=lambda: 0.0)
+            first, second = decorator(function(0)), decorator(function(1))
+            results = [first(1), second(1), first(1), second(1)]
+        except Exception as exc:  # noqa: BLE001 - reported to the trusted side
+            return {"raised": {"type": type(exc).__name__}, "calls": calls}
+        return {"raised": None, "calls": calls,
+                "results": [r if type(r) is str else None for r in results]}
+
+    def call_in_thread(self, handle: int, args: list[Any] | None = None,
+                       kwargs: dict[str, Any] | None = None, wait: float = 2.0
+                       ) -> dict[str, Any]:
+        """One call (as `call`) from a new thread: {"finished": True, ...its answer}, or
+        {"finished": False} if it has not returned after `wait` seconds."""
+        answers: list[dict[str, Any]] = []
+        thread = threading.Thread(target=lambda: answers.append(self.call(handle, args, kwargs)),
+                                  daemon=True)
+        thread.start()
+        thread.join(wait)
+        if not answers:
+            return {"finished": False}
+        return {"finished": True, **answers[0]}
+
+    def same_key_rounds(self, handle: int, threads: int, rounds: int, wait: float = 5.0
+                        ) -> dict[str, Any]:
+        """Round after round, `threads` threads call the same new key (0, 1, ...) together,
+        switching threads as often as possible. "finished" is False if a call was still
+        running `wait` seconds after its round began; "errors" names what calls raised."""
+        import sys
+
+        cached = self.cached[handle]
+        barrier = threading.Barrier(threads, timeout=wait)  # a stuck call breaks it
+        errors: set[str] = set()
+        progress = [time.monotonic()]  # when a call last returned
+
+        def run() -> None:
+            for key in range(rounds):
+                try:
+                    barrier.wait()
+                except threading.BrokenBarrierError:
+                    return
+                try:
+                    cached.wrapper(key)
+                except Exception as exc:  # noqa: BLE001 - reported to the trusted side
+                    errors.add(type(exc).__name__)
+                progress[0] = time.monotonic()
+
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            workers = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                while worker.is_alive() and time.monotonic() - progress[0] < wait:
+                    worker.join(0.05)
+        finally:
+            sys.setswitchinterval(previous)
+        finished = not barrier.broken and not any(worker.is_alive() for worker in workers)
+        return {"finished": finished, "errors": sorted(errors), "underlying": cached.calls}

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import IO, Any
 
 from graders.protocol import printable
+from graders.result import SandboxInfo
 
 CANDIDATE_OUTPUT_BYTES = 64 * 1024
 
@@ -128,14 +129,10 @@ class Backend(ABC):
     @abstractmethod
     def start(self, limits: Limits, job: str) -> RunningWorker: ...
 
-    def describe(self, limits: Limits) -> dict[str, Any]:
+    def describe(self, limits: Limits) -> SandboxInfo:
         """The result's `sandbox` section."""
-        return {
-            "backend": self.name,
-            "image": self.image_id,
-            "limits": limits.as_dict(),
-            "isolated": self.isolated,
-        }
+        return SandboxInfo(backend=self.name, image=self.image_id, limits=limits.as_dict(),
+                           isolated=self.isolated)
 
     @property
     def image_id(self) -> str | None:

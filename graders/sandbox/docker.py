@@ -4,7 +4,8 @@ The container is attached with `docker run -i` (the engine's own client gives
 clean stdin/stdout/stderr pipes, which is all the worker protocol needs); every
 other engine operation (ping, pause, kill, reaping) goes through the docker SDK.
 Containers carry labels naming the harness process that owns them, so a run can
-remove what a crashed earlier run left behind without touching a live one's.
+remove what a crashed earlier run left behind without touching a live one's (see
+`owner_gone`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import itertools
 import os
 import subprocess
+import time
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -22,9 +26,15 @@ from graders.errors import SandboxUnavailable
 from graders.sandbox.base import Backend, Limits, RunningWorker
 
 LABEL = "graders"
-OWNER_LABEL = "graders.owner_pid"
+OWNER_LABEL = "graders.owner_pid"  # the owner's pid, as its own PID namespace sees it
+OWNER_ID_LABEL = "graders.owner"  # boot id / PID namespace / pid / start time: host-unique
+EXPIRES_LABEL = "graders.expires"  # unix time after which no live run still uses it
 JOB_LABEL = "graders.job"
-WORKER_COMMAND = ["python3", "-I", "/opt/graders/worker.py",
+# A worker serves one grading run. It kills itself after this long (`timeout` in the
+# container), so a container past its expiry belongs to no live run, whoever owns it.
+WORKER_LIFETIME_S = 3600
+WORKER_COMMAND = ["timeout", "--signal=KILL", str(WORKER_LIFETIME_S),
+                  "python3", "-I", "/opt/graders/worker.py",
                   "--challenges", "/opt/graders/challenges"]
 
 
@@ -63,24 +73,67 @@ def hardening_flags(limits: Limits) -> list[str]:
     ]
 
 
+# The container's freezer, where the engine keeps it (cgroup v1 with the cgroupfs or
+# systemd driver, then v2): (file, value that freezes, value that thaws, file that
+# confirms, its line once frozen). `docker pause` writes the same file through two
+# API round trips; writing it here costs microseconds, so freezing the side not
+# being timed stops costing a measurable share of every round.
+_FREEZERS = (
+    ("freezer/docker/{id}/freezer.state", "FROZEN", "THAWED", "freezer.state", "FROZEN"),
+    ("freezer/system.slice/docker-{id}.scope/freezer.state", "FROZEN", "THAWED",
+     "freezer.state", "FROZEN"),
+    ("system.slice/docker-{id}.scope/cgroup.freeze", "1", "0", "cgroup.events", "frozen 1"),
+    ("docker/{id}/cgroup.freeze", "1", "0", "cgroup.events", "frozen 1"),
+)
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+FREEZE_WAIT_S = 5.0
+
+
+class Freezer:
+    """Freezes and thaws one container through its cgroup freezer file."""
+
+    def __init__(self, container_id: str, root: Path = CGROUP_ROOT) -> None:
+        self.control: Path | None = None
+        for template, self.on, self.off, confirm, self.frozen_line in _FREEZERS:
+            control = root / template.format(id=container_id)
+            if control.is_file() and os.access(control, os.W_OK):
+                self.control, self.confirm = control, control.parent / confirm
+                break
+
+    def set(self, frozen: bool) -> None:
+        assert self.control is not None
+        self.control.write_text(self.on if frozen else self.off)
+        deadline = time.monotonic() + FREEZE_WAIT_S
+        while frozen and self.frozen_line not in self.confirm.read_text().split("\n"):
+            if time.monotonic() > deadline:  # a task that will not freeze: say so, never time
+                raise DockerException(f"the container did not freeze within {FREEZE_WAIT_S} s")
+            time.sleep(0.0005)
+
+
 class DockerWorker(RunningWorker):
     def __init__(self, process: subprocess.Popen[bytes], client: docker.DockerClient,
                  name: str) -> None:
         super().__init__(process)
         self.client = client
         self.name = name
+        self._freezer: Freezer | None = None
+        self.frozen = False
 
     def _container(self) -> Any:
         return self.client.containers.get(self.name)
 
     def _freeze(self, frozen: bool) -> None:
         try:
-            container = self._container()
-            if frozen:
-                container.pause()
+            if self._freezer is None:
+                self._freezer = Freezer(self._container().id)
+            if self._freezer.control is not None:
+                self._freezer.set(frozen)
+            elif frozen:
+                self._container().pause()
             else:
-                container.unpause()
-        except DockerException:
+                self._container().unpause()
+            self.frozen = frozen
+        except (DockerException, OSError):
             if self._running():
                 raise
             # Gone or stopped on its own: nothing runs to freeze; its next call says why.
@@ -98,6 +151,8 @@ class DockerWorker(RunningWorker):
         self._freeze(False)
 
     def _terminate(self) -> None:
+        if self.frozen:  # a frozen task cannot die of SIGKILL until it is thawed
+            self._freeze(False)
         try:
             self._container().remove(force=True)
         except NotFound:
@@ -126,6 +181,8 @@ class DockerBackend(Backend):
         command = [
             "docker", "run", "--interactive", "--rm", f"--name={name}",
             f"--label={LABEL}=1", f"--label={OWNER_LABEL}={os.getpid()}",
+            f"--label={OWNER_ID_LABEL}={owner_id()}",
+            f"--label={EXPIRES_LABEL}={int(time.time()) + WORKER_LIFETIME_S + 60}",
             f"--label={JOB_LABEL}={job}",
             *hardening_flags(limits), self.image, *WORKER_COMMAND,
         ]  # fmt: skip
@@ -142,30 +199,68 @@ class DockerBackend(Backend):
         reap_leftovers(self.client, owner=os.getpid())
 
 
-def _owner_alive(pid: str) -> bool:
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
     try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return None
+    return stat.rsplit(b")", 1)[1].split()[19].decode()
+
+
+@cache
+def _namespace() -> str:
+    """This host's boot id and this process's PID namespace: where a pid means something."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        pidns = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        return "unknown"
+    return f"{boot}/{pidns}"
+
+
+def owner_id(pid: int | None = None) -> str:
+    """Names a process uniquely on this host, across PID namespaces and pid reuse."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_namespace()}/{pid}/{_start_time(pid)}"
+
+
+def owner_gone(labels: dict[str, str], now: float) -> bool:
+    """Whether the harness that started a container is certainly gone.
+
+    In our PID namespace, the owner's pid and start time say it. Elsewhere (another
+    container or machine sharing the engine) a pid means nothing here, so only the
+    container's expiry does: past it, no live run uses it (its worker killed itself).
+    """
+    owner = labels.get(OWNER_ID_LABEL, "")
+    parts = owner.split("/")  # boot id, PID namespace, pid, start time
+    if len(parts) == 4 and "/".join(parts[:2]) == _namespace() and parts[2].isdigit():
+        return _start_time(int(parts[2])) is None or owner != owner_id(int(parts[2]))
+    try:
+        return now > float(labels.get(EXPIRES_LABEL, "0"))
+    except ValueError:
         return True
-    return True
 
 
 def reap_leftovers(client: docker.DockerClient, owner: int | None = None) -> int:
-    """Remove grader containers whose owning harness has exited (or all of `owner`'s)."""
+    """Remove grader containers whose owning harness is gone (or all of `owner`'s)."""
     removed = 0
     try:  # other harnesses remove their containers meanwhile: that is no error
         containers = client.containers.list(all=True, filters={"label": LABEL},
                                             ignore_removed=True)
     except DockerException:
         return removed
+    now = time.time()
     for container in containers:
-        pid = container.labels.get(OWNER_LABEL, "")
-        if (owner is not None and pid == str(owner)) or (owner is None and not _owner_alive(pid)):
+        labels = container.labels
+        mine = owner is not None and labels.get(OWNER_ID_LABEL) == owner_id(owner)
+        if mine or (owner is None and owner_gone(labels, now)):
             try:
+                freezer = Freezer(container.id)
+                if freezer.control is not None:
+                    freezer.set(False)  # its owner may have died with it frozen
                 container.remove(force=True)
                 removed += 1
-            except DockerException:
+            except (DockerException, OSError):
                 pass
     return removed

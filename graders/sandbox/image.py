@@ -1,8 +1,8 @@
 """The sandbox image: its inputs and tag, lookup, and an offline build.
 
 The tag is `graders-sandbox:<12 hex>`, a sha256 over the image inputs (the
-Dockerfile, the pinned requirements, the worker and every challenge driver), so
-an image is rebuilt only when one of them changes.
+Dockerfile, the pinned requirements, the worker, the driver kit and every
+challenge driver), so an image is rebuilt only when one of them changes.
 
 The build works on a machine whose Docker engine reaches no registry:
 
@@ -13,7 +13,7 @@ The build works on a machine whose Docker engine reaches no registry:
    sandbox/requirements.txt into a cache dir on the host (reused), torch from
    pip's find-links only, so that a CUDA build is never downloaded;
 3. `docker build --network none` of a context that holds only the Dockerfile,
-   the requirements, the wheels, the worker and the drivers.
+   the requirements, the wheels, the worker, the driver kit and the drivers.
 
 Steps are named through `log`; the full output goes to a log file in the cache.
 """
@@ -51,6 +51,7 @@ __all__ = [
     "image_tag",
     "find_image",
     "build_image",
+    "remove_stale_images",
 ]
 
 T = TypeVar("T")
@@ -95,7 +96,8 @@ WHEEL_TARGET_ARGS: tuple[str, ...] = (
     "any",
 )
 
-_FIXED_INPUTS = ("sandbox/Dockerfile", "sandbox/requirements.txt", "sandbox/worker.py")
+_FIXED_INPUTS = ("sandbox/Dockerfile", "sandbox/requirements.txt", "sandbox/worker.py",
+                 "sandbox/driverkit.py")
 _PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(?:#.*)?$")
 _STEP_LINE = re.compile(r"^(Step \d+/\d+ : |#\d+ \[)")
 
@@ -206,7 +208,43 @@ def build_image(
             log(f"{tag} is already built ({_short(found)}).")
             return found
         with log_path.open("w", encoding="utf-8") as out:
-            return _build(client, repo_root, digest, cache, _Steps(out, log_path, log))
+            image_id = _build(client, repo_root, digest, cache, _Steps(out, log_path, log))
+        remove_stale_images(client, keep=tag, log=log)
+        return image_id
+
+
+def remove_stale_images(client: docker.DockerClient, keep: str,
+                        log: Callable[[str], None] = print) -> list[str]:
+    """Remove the sandbox images built for other inputs than `keep`'s; return their tags.
+
+    Kept: the current image, the base images and the build's cached install stage
+    (untagged), which is what makes a rebuild after a driver change take seconds.
+    An old image a container still uses stays, and is named.
+    """
+    import docker.errors
+
+    try:
+        images = client.images.list(filters={"label": f"{IMAGE_LABEL}=1"})
+        before = client.df().get("LayersSize", 0)
+    except _engine_errors() as exc:
+        log(f"Could not list old sandbox images ({exc}); nothing removed.")
+        return []
+    removed = []
+    for image in images:
+        tags = [t for t in image.tags if t.startswith(f"{IMAGE_REPOSITORY}:")]
+        if keep in image.tags or not tags:
+            continue
+        try:
+            for stale in tags:
+                client.images.remove(stale)
+            removed += tags
+        except docker.errors.APIError as exc:
+            log(f"Kept {', '.join(tags)}: {exc.explanation or exc}.")
+    if removed:
+        freed = before - client.df().get("LayersSize", 0)
+        log(f"Removed {len(removed)} old sandbox image(s): {', '.join(sorted(removed))}; "
+            f"freed {freed / 1e9:.2f} GB.")
+    return removed
 
 
 def _build(
@@ -450,10 +488,14 @@ def _docker_import(root: Path, steps: _Steps) -> None:
             stdin=tar.stdout,
             timeout=BOOTSTRAP_TIMEOUT_S,
         )
+    except BaseException:
+        tar.kill()  # the import's own failure is the one to report, not tar's broken pipe
+        raise
     finally:
         tar.stdout.close()
-        if tar.wait() != 0:
-            raise steps.fail(f"tar of the bootstrap failed (exit status {tar.returncode})")
+        tar.wait()
+    if tar.returncode != 0:
+        raise steps.fail(f"tar of the bootstrap failed (exit status {tar.returncode})")
 
 
 # --------------------------------------------------------------------------- wheelhouse
@@ -565,9 +607,10 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def _make_context(repo_root: Path, wheels: list[Path], context: Path) -> None:
-    """Dockerfile, requirements.txt, wheels/, worker.py and challenges/<id>/driver.py only."""
+    """Dockerfile, requirements.txt, wheels/, worker.py, driverkit.py and
+    challenges/<id>/driver.py only."""
     sandbox = repo_root / "sandbox"
-    for name in ("Dockerfile", "requirements.txt", "worker.py"):
+    for name in ("Dockerfile", "requirements.txt", "worker.py", "driverkit.py"):
         shutil.copy2(sandbox / name, context / name)
     (context / "wheels").mkdir()
     for wheel in wheels:

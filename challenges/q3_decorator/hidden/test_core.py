@@ -40,6 +40,17 @@ def test_hit_does_not_extend_ttl(make_cache):
 
 
 @core
+def test_a_recomputed_entry_is_the_most_recently_used(make_cache):
+    """An entry recomputed after it expired is new: the most recently used, with a new t0."""
+    cache = make_cache(ttl=10, maxsize=2).at(0.0)
+    cache("a")
+    cache.at(5.0)("b")
+    assert cache.at(10.0).computed("a")  # expired: recomputed, so now the most recently used
+    cache.at(11.0)("c")  # needs room: evicts the least recently used
+    assert not cache.at(19.0).computed("a"), "a recomputed entry was evicted as if still old"
+    assert cache.at(20.0).computed("a"), "a recomputed entry outlived its new t0 + ttl"
+
+@core
 def test_t0_is_read_after_the_function_returns(make_cache):
     """The entry's time is read once the function has returned, not before it ran."""
     cache = make_cache(ttl=10).at(0.0)
@@ -54,11 +65,45 @@ def test_distinct_arguments_are_distinct_entries(make_cache):
     """Calls with different arguments do not share an entry."""
     cache = make_cache(ttl=10).at(0.0)
     assert cache.computed(1)
-    assert cache.computed(2)
-    assert cache.computed(1, 2)
-    assert cache.computed(x=1)
-    assert not cache.computed(1)
+    assert cache.computed(2), "calls with different arguments shared an entry"
+    assert cache.computed(1, 2), "calls with different arguments shared an entry"
+    assert cache.computed(x=1), "calls with different arguments shared an entry"
+    assert not cache.computed(1), "an entry was lost"
 
+
+@core
+def test_equal_arguments_share_an_entry(make_cache):
+    """Arguments that are equal but of different types (like 1 and 1.0) share one entry."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(1)
+    assert not cache.computed(1.0), "equal positional arguments of different types did not share"
+    assert not cache.computed(True), "equal positional arguments of different types did not share"
+    assert cache.computed([3, 4])
+    assert not cache.computed([3.0, 4]), "equal tuple arguments did not share an entry"
+    assert cache.computed(x=5)
+    assert not cache.computed(x=5.0), "equal keyword arguments of different types did not share"
+
+
+@core
+def test_unequal_arguments_with_equal_hashes_never_share(make_cache):
+    """Unequal arguments never share an entry, even when their hashes are equal."""
+    cache = make_cache(ttl=10).at(0.0)
+    for first, second in [(-1, -2), (1, 2**61)]:  # equal hashes in CPython
+        assert cache.computed(first)
+        assert cache.computed(second), "unequal arguments with equal hashes shared an entry"
+        assert cache.computed(x=first)
+        assert cache.computed(x=second), "unequal arguments with equal hashes shared an entry"
+    assert not cache.computed(-1) and not cache.computed(-2), "an entry was lost"
+
+@core
+def test_keyword_names_are_part_of_the_key(make_cache):
+    """A keyword argument never shares an entry with another name or with a positional argument."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(x=5)
+    assert cache.computed(y=5), "keyword arguments with different names shared an entry"
+    assert cache.computed(["x", 5]), "a keyword argument and a positional argument shared an entry"
+    assert cache.computed(["x", 5], x=5), "calls with different arguments shared an entry"
+    assert not cache.computed(x=5) and not cache.computed(y=5), "an entry was lost"
 
 @core
 def test_keyword_order_does_not_matter(make_cache):
@@ -82,6 +127,16 @@ def test_exceptions_propagate_and_are_not_cached(make_cache):
 
 
 @core
+def test_an_exception_after_expiry_propagates(make_cache):
+    """When recomputing an expired entry raises, the exception propagates; no stale value."""
+    cache = make_cache(ttl=10).at(0.0)
+    cache.program({"value": "old"}, {"raise": "boom"}, {"value": "new"})
+    assert cache(1) == "old"
+    outcome = cache.at(10.0).call(1)
+    assert outcome["raised"] is not None, "an expired value was returned instead of the exception"
+    assert cache.at(11.0)(1) == "new", "the call after a failed recomputation did not recompute"
+
+@core
 def test_none_is_cached(make_cache):
     """A None result is cached like any other value."""
     cache = make_cache(ttl=10).at(0.0)
@@ -99,6 +154,16 @@ def test_each_function_has_its_own_cache(make_cache):
     assert first(1) == "first"
     assert second(1) == "second", "two decorated functions shared a cache entry"
 
+
+@core
+def test_one_decorator_object_gives_each_function_its_own_cache(submission):
+    """One ttl_cache(...) object applied to two functions gives each function its own cache."""
+    answer = submission.call("shared_decorator", ttl=100)
+    assert answer["raised"] is None, "decorating two functions with one ttl_cache(...) raised"
+    assert answer["results"][:2] == ["function 0", "function 1"], \
+        "two functions decorated by one ttl_cache(...) object shared an entry"
+    assert answer["results"][2:] == ["function 0", "function 1"] and answer["calls"] == [1, 1], \
+        "a repeated call was not served from its own function's cache"
 
 @core
 def test_wrapper_keeps_metadata(submission):

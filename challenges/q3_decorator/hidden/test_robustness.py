@@ -87,6 +87,27 @@ def test_expired_entries_are_evicted_before_live_ones(make_cache):
 
 
 @robustness
+def test_an_entry_aged_exactly_ttl_is_evicted_as_expired(make_cache):
+    """When room is needed, an entry whose age is exactly ttl counts as expired and goes first."""
+    cache = make_cache(ttl=10, maxsize=2).at(0.0)
+    cache("a")
+    cache.at(5.0)("b")
+    cache.at(6.0)("a")  # a hit: "b" is the least recently used, "a" was stored at 0
+    cache.at(10.0)("c")  # "a" has expired exactly now: it goes, not the live "b"
+    assert not cache.computed("b"), "a live entry was evicted while an expired one stayed"
+
+@robustness
+def test_expired_entries_go_first_after_a_recomputation(make_cache):
+    """Expired entries are evicted before live ones, also once entries have been recomputed."""
+    cache = make_cache(ttl=10, maxsize=2).at(0.0)
+    cache("a")
+    cache.at(5.0)("b")
+    assert cache.at(10.0).computed("a")  # expired: recomputed, now stored at 10
+    cache.at(12.0)("b")  # a hit: "a" is now the least recently used, but live
+    cache.at(16.0)("c")  # "b" (stored at 5) has expired: it must go, not the live "a"
+    assert not cache.at(17.0).computed("a"), "a live entry was evicted while an expired one stayed"
+
+@robustness
 def test_default_clock_is_monotonic_time(submission):
     """Without a clock argument, entries expire after ttl seconds of real time."""
     answer = submission.call("real_clock_expiry", ttl=0.2)
@@ -104,5 +125,90 @@ def test_thread_safety(make_cache):
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
     assert hits + misses == threads * calls, "hits + misses is not the number of calls"
+    assert currsize <= 16, "currsize exceeded maxsize under threads"
+    assert answer["underlying"] == misses, "the function ran more or fewer times than misses"
+
+
+@robustness
+@pytest.mark.parametrize("bad", ["ttl", "maxsize"])
+def test_bad_arguments_raise_before_any_function_is_decorated(submission, bad):
+    """ttl <= 0 or maxsize < 1 raise ValueError from ttl_cache(...) itself, before decorating."""
+    arguments = {"ttl": 0} if bad == "ttl" else {"ttl": 10, "maxsize": 0}
+    answer = submission.call("create", **arguments)
+    assert answer["raised"] is not None, \
+        "ttl_cache(...) with a bad argument did not raise until a function was decorated"
+    assert answer["raised"]["type"] == "ValueError", \
+        "ttl_cache(...) with a bad argument did not raise ValueError"
+
+
+@robustness
+def test_default_maxsize_is_unbounded(make_cache):
+    """Without a maxsize argument the cache is unbounded and cache_info().maxsize is None."""
+    cache = make_cache(ttl=100).at(0.0)
+    assert cache.info() == (0, 0, None, 0), "a new cache without maxsize is not (0, 0, None, 0)"
+    for key in range(300):
+        cache(key)
+    assert cache.info()[2:] == (None, 300), "the default maxsize did not keep every entry"
+    assert not cache.computed(0), "the default maxsize evicted an entry"
+
+
+@robustness
+def test_a_failed_call_evicts_nothing(make_cache):
+    """A call whose function raises evicts no entry, even from a full cache."""
+    cache = make_cache(ttl=100, maxsize=2).at(0.0)
+    cache("a"), cache("b")
+    cache.program({"raise": "boom"})
+    assert cache.call("c")["raised"] is not None, "the function's exception did not propagate"
+    assert not cache.computed("a"), "a call whose function raised evicted an entry"
+    assert not cache.computed("b"), "a call whose function raised evicted an entry"
+
+
+@robustness
+@pytest.mark.parametrize("failure", ["function-raised", "unhashable-arguments"])
+def test_cache_stays_usable_from_other_threads_after_a_call_raised(make_cache, failure):
+    """After a call that raised (in the function, or TypeError), other threads can use the cache."""
+    cache = make_cache(ttl=100, maxsize=4).at(0.0)
+    if failure == "function-raised":
+        cache.program({"raise": "boom"})
+        raised, expected = cache.call(1)["raised"], "ValueError"
+    else:
+        raised, expected = cache.call({"$list": [1]})["raised"], "TypeError"
+    assert raised is not None and raised["type"] == expected, "the failing call did not raise"
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    assert other["finished"], "a call from another thread hung after a call that raised"
+    assert other["raised"] is None and other["computed"] == 1, \
+        "a call from another thread failed after a call that raised"
+    assert not cache.computed(1), "the other thread's result was not cached"
+    again = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    assert again["finished"] and again["raised"] is None and again["computed"] == 0, \
+        "a third thread was not served from the cache after a call that raised"
+
+
+@robustness
+def test_other_threads_see_hits_and_expiry(make_cache):
+    """An entry stored by one thread is a hit in another, and is recomputed there once expired."""
+    cache = make_cache(ttl=10).at(0.0)
+    assert cache.computed(1)
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    assert other["finished"] and other["raised"] is None, "a call from another thread failed"
+    assert other["computed"] == 0, "another thread did not get a hit"
+    cache.at(10.0)
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    assert other["finished"], "a call from another thread hung once the entry had expired"
+    assert other["raised"] is None and other["computed"] == 1, \
+        "another thread did not recompute an expired entry"
+
+
+@robustness
+def test_threads_calling_the_same_new_keys_together(make_cache):
+    """Many threads calling the same new key at once, round after round, never hang or fail."""
+    threads, rounds = 8, 600
+    cache = make_cache(ttl=1000, maxsize=16).at(0.0)
+    answer = cache.submission.call("same_key_rounds", handle=cache.handle, threads=threads,
+                                   rounds=rounds, timeout=20)
+    assert answer["finished"], "a call hung while other threads called for the same key"
+    assert answer["errors"] == [], "calls from several threads raised"
+    hits, misses, _, currsize = cache.info()
+    assert hits + misses == threads * rounds, "hits + misses is not the number of calls"
     assert currsize <= 16, "currsize exceeded maxsize under threads"
     assert answer["underlying"] == misses, "the function ran more or fewer times than misses"

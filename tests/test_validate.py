@@ -1,0 +1,94 @@
+"""`grade validate`, the author's proof: sound challenges pass, broken ones are named."""
+
+import dataclasses
+import shutil
+
+import pytest
+
+from graders.challenge import load_challenge
+from graders.result import Result
+from graders.validate import Edit, apply_edits, dead_tests, validate
+from tests.conftest import REPO, run_grade
+
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+@pytest.fixture
+def probe(tmp_path):
+    """A copy of the probe challenge in a repository layout of its own, free to break."""
+    shutil.copytree(FIXTURES / "challenges" / "probe", tmp_path / "challenges" / "probe",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "reference").mkdir()
+    shutil.copy(FIXTURES / "reference" / "probe.py", tmp_path / "reference" / "probe.py")
+    return tmp_path / "challenges" / "probe"
+
+
+def test_a_sound_challenge_is_valid(probe):
+    run = run_grade("validate", probe, "--sandbox", "process")
+    assert run.exit_code == 0, run.stdout
+    assert "probe: valid (7 gradings" in run.stdout
+    assert "FAIL" not in run.stdout
+
+
+def test_a_broken_challenge_is_not_valid_and_each_problem_is_named(probe):
+    # a hidden test that cannot fail
+    with (probe / "hidden" / "test_probe.py").open("a") as tests:
+        tests.write('\n\n@core\ndef test_always_passes(submission):\n    """Nothing."""\n')
+    # a reference edited so that a declared mutation no longer applies
+    reference = probe.parent.parent / "reference" / "probe.py"
+    reference.write_text(reference.read_text().replace("    return n\n", "    return int(n)\n"))
+    # a metric whose slow known-bad fails it without margin
+    toml = probe / "challenge.toml"
+    toml.write_text(toml.read_text().replace("threshold = { ratio = 2.0 }",
+                                             "threshold = { ratio = 4.5 }"))
+    run = run_grade("validate", probe, "--sandbox", "process", "--quick")
+    assert run.exit_code == 1, run.stdout
+    text = " ".join(run.stdout.split())
+    assert "probe: NOT valid" in text
+    assert "hidden test test_always_passes fails for no known_bad" in text
+    assert "edit 1 ('return n') matches 0 times in the reference" in text
+    assert "known_bad five_times_the_work fails it with" in text and "no margin" in text
+
+
+def test_an_operation_name_the_driver_lacks_is_named(probe):
+    toml = probe / "challenge.toml"
+    toml.write_text(toml.read_text().replace('operation = "count"', 'operation = "cuont"'))
+    run = run_grade("validate", probe, "--sandbox", "process", "--quick")
+    assert run.exit_code == 2
+    assert "cuont" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_a_flaky_reference_is_named(probe, tmp_path):
+    """The reference is graded three times; outcomes that differ are flakiness."""
+    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
+                    "process", json_path=tmp_path / "r.json")
+    real = Result.from_dict(run.result)
+    gradings = []
+
+    def grader(submission, measure):
+        gradings.append(submission.path.name)
+        result = dataclasses.replace(real, tests=list(real.tests))
+        if submission.path.name == "probe.py" and gradings.count("probe.py") == 2:
+            result.tests[0] = dataclasses.replace(result.tests[0], status="timeout")
+        if submission.path.name != "probe.py":  # stub and known-bads fail every test
+            result.tests = [dataclasses.replace(t, status="failed") for t in result.tests]
+            result.status = "failed"
+        return result
+
+    report = validate(load_challenge(probe), grader)
+    assert not report.ok
+    problems = {run.label: run.problems for run in report.runs}
+    assert problems["reference #2"] and "flaky" in " ".join(problems["reference #2"])
+    assert problems["reference #1"] == [] and problems["reference #3"] == []
+
+
+def test_edits_must_match_exactly_once():
+    source = "a = 1\nb = 1\n"
+    assert apply_edits(source, [Edit(find="a = 1", replace="a = 2")]) == ("a = 2\nb = 1\n", [])
+    _, problems = apply_edits(source, [Edit(find="= 1", replace="= 2")])
+    assert problems == ["edit 1 ('= 1') matches 2 times in the reference, not exactly once"]
+
+
+def test_a_test_only_the_stub_fails_is_dead_unless_declared():
+    assert dead_tests({"test_a", "test_b"}, [], {}) == ["test_a", "test_b"]
+    assert dead_tests({"test_a", "test_b"}, [], {"test_b": "why"}) == ["test_a"]
