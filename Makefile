@@ -2,7 +2,7 @@
 PYTHON ?= python3
 GRADE = $(PYTHON) -m graders.cli
 
-.PHONY: install example sandbox check test validate-full
+.PHONY: install example sandbox check test validate-full check-html
 
 install:  ## the harness and its pinned dependencies (torch: the CPU build)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -25,3 +25,16 @@ test: sandbox check  ## every test, the Docker sandbox ones required (never skip
 validate-full: sandbox  ## the full proof: three reference runs on both backends, and the mutants
 	$(GRADE) validate --all --sandbox docker --mutants
 	$(GRADE) validate --all --sandbox process
+
+HTML_CHECK = build/html-check
+check-html: install  ## a real batch report, checked in headless Chromium (apt-get install -y chromium)
+	rm -rf $(HTML_CHECK) && mkdir -p $(HTML_CHECK)/submissions
+	cp reference/q3_decorator.py $(HTML_CHECK)/submissions/reference.py
+	cp challenges/q3_decorator/stub.py challenges/q3_decorator/known_bad/guide_q3.py \
+	   challenges/q3_decorator/known_bad/thread_unsafe.py $(HTML_CHECK)/submissions/
+	$(GRADE) batch q3_decorator $(HTML_CHECK)/submissions --out $(HTML_CHECK)/batch --sandbox process
+	$(PYTHON) tools/chromium_check.py $(HTML_CHECK)/batch/report.html \
+	    --screenshot $(HTML_CHECK)/report.png --click '#submissions th.num'
+	$(PYTHON) tools/chromium_check.py $(HTML_CHECK)/batch/reports/reference.html \
+	    --screenshot $(HTML_CHECK)/reference.png
+	GRADERS_REQUIRE_CHROMIUM=1 $(PYTHON) -m pytest tests/test_html.py

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -84,14 +85,17 @@ class Skipped:
     reason: str
 
 
-def collect(arguments: Sequence[Path]) -> tuple[list[Entry], list[Skipped]]:
-    """The submissions named by files and directories, and the files skipped with why."""
+def collect(arguments: Sequence[Path], exclude: Path | None = None
+            ) -> tuple[list[Entry], list[Skipped]]:
+    """The submissions named by files and directories, and the files skipped with why
+    (`exclude`, the batch's own output directory, is passed over in silence)."""
     files: list[Path] = []
     skipped: list[Skipped] = []
     for argument in arguments:
         if argument.is_dir():
             for path in sorted(argument.iterdir()):
-                if path.name.startswith(".") or path.name == "__pycache__":
+                if (path.name.startswith(".") or path.name == "__pycache__"
+                        or (exclude is not None and path.resolve() == exclude.resolve())):
                     continue
                 if path.is_dir():
                     skipped.append(Skipped(str(path), "a directory inside a submissions "
@@ -271,7 +275,13 @@ def _finish(running: _Running, journal: Journal, outcome: Outcome) -> list[Recor
             return []
         running.json_path.unlink(missing_ok=True)
         if not key.agrees_with(result):
-            outcome.not_graded[first.name] = "its result is not for this submission and suite"
+            if result.submission.sha256 != key.submission_sha256:
+                outcome.not_graded[first.name] = "the file changed while it was graded"
+            else:  # the same for every submission from now on: stop
+                outcome.fatal = (2, "the challenge or the harness changed while the batch ran "
+                                 f"(suite {result.challenge.suite_sha256[:12]}, harness "
+                                 f"{result.harness.version}); run the same command again to "
+                                 "grade every submission against the same suite")
             return []
         records = [Record(first.name, str(first.path), key, result, wall)]
         for other in running.job.entries[1:]:
@@ -322,7 +332,7 @@ def run_batch(options: Options, entries: list[Entry], console: Console) -> Outco
     done = latest(journal.read())
     if journal.skipped_lines:
         console.print(f"[yellow]{journal.skipped_lines} incomplete line(s) of "
-                      f"{journal.path} ignored (an interrupted write).[/]")
+                      f"{escape(str(journal.path))} ignored (an interrupted write).[/]")
     by_key: dict[ResumeKey, Record] = {record.key: record for record in done.values()}
     suite = options.challenge.suite_sha256()
     jobs: dict[ResumeKey, _Job] = {}
@@ -343,7 +353,7 @@ def run_batch(options: Options, entries: list[Entry], console: Console) -> Outco
         else:
             jobs.setdefault(key, _Job(key, [])).entries.append(entry)
     if outcome.resumed or outcome.reused:
-        console.print(f"{outcome.resumed} already graded in {journal.path}, "
+        console.print(f"{outcome.resumed} already graded in {escape(str(journal.path))}, "
                       f"{outcome.reused} reused from identical files; "
                       f"{sum(len(j.entries) for j in jobs.values())} to grade.")
     pending = deque(jobs.values())
@@ -382,13 +392,14 @@ def run_batch(options: Options, entries: list[Entry], console: Console) -> Outco
                         result = record.result
                         progress.console.print(
                             f"  {_styled(result.status)} {result.score:>6g}/{result.max_score:g}"
-                            f"  {record.name}"
-                            + (f" (= {record.reused_from})" if record.reused_from
+                            f"  {escape(record.name)}"
+                            + (f" (= {escape(record.reused_from)})" if record.reused_from
                                else f" ({record.wall_s:.0f} s)"), soft_wrap=True)
                     if not records:
                         name = item.job.entries[0].name
                         why = outcome.not_graded.get(name) or (outcome.fatal or (0, ""))[1]
-                        progress.console.print(f"  [yellow]not graded[/] {name}: {why}",
+                        progress.console.print(f"  [yellow]not graded[/] {escape(name)}: "
+                                               f"{escape(why)}",
                                                soft_wrap=True, markup=True, highlight=False)
                     advance = len(records) or len(item.job.entries)
                     progress.update(task, advance=advance,
@@ -542,13 +553,15 @@ def write_outputs(options: Options, entries: Sequence[Entry], skipped: Sequence[
             if entry.name in (match.a, match.b):
                 other = match.b if match.a == entry.name else match.a
                 flags.append(html.Flag(other, match.similarity, html.flag_anchor(match.a, match.b)))
+        flags.sort(key=lambda flag: -flag.similarity)
         rows.append(html.Row(
             name=record.name, slug=entry.slug, href=f"reports/{entry.slug}.html",
             status=result.status, score=result.score, max_score=result.max_score,
             fraction=result.score / result.max_score if result.max_score else 0.0,
             categories=category_points(result),
             metrics={m.name: (m.ratio, m.verdict) for m in result.performance.metrics},
-            duration_s=result.duration_s, reused_from=record.reused_from, flags=flags))
+            duration_s=result.duration_s, reused_from=record.reused_from,
+            flags=flags[:html.FLAGS_PER_ROW], more_flags=max(0, len(flags) - html.FLAGS_PER_ROW)))
     notices = []
     not_isolated = sum(not r.result.sandbox.isolated for r in records)
     if not_isolated:
@@ -587,22 +600,27 @@ def batch(options: Options, arguments: Sequence[Path], console: Console) -> int:
     except OSError as exc:
         raise UsageError(f"--out {options.out} cannot be created ({exc.strerror}); "
                          "choose another directory.") from None
-    entries, skipped = collect(arguments)
+    entries, skipped = collect(arguments, exclude=options.out)
     for item in skipped:
-        console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", soft_wrap=True,
+        console.print(f"[yellow]skipped[/] {escape(item.path)}: {escape(item.reason)}",
+                      soft_wrap=True,
                       highlight=False)
     if not entries:
         write_outputs(options, entries, skipped, Outcome())
         raise UsageError("No submission to grade (no readable .py file among the paths given); "
                          "give .py files or directories holding them.")
+    out = escape(str(options.out))
     console.print(f"grading {len(entries)} submission(s) of {options.challenge.id} on "
-                  f"--sandbox {options.sandbox}, {options.jobs} at a time, into {options.out}")
+                  f"--sandbox {options.sandbox}, {options.jobs} at a time, into {out}",
+                  soft_wrap=True)
     outcome = run_batch(options, entries, console)
     records, matches = write_outputs(options, entries, skipped, outcome)
+    waited = (f", {outcome.gate_wait_s:.0f} s of it waiting for performance phases"
+              if outcome.gate_wait_s >= 1 else "")
     console.print(f"{len(records)}/{len(entries)} graded ({outcome.graded} now, "
-                  f"{outcome.resumed} resumed, {outcome.reused} reused) in {outcome.wall_s:.0f} s; "
-                  f"{len(matches)} similarity flag(s). Wrote {options.out / 'results.csv'} and "
-                  f"{options.out / 'report.html'}.", soft_wrap=True)
+                  f"{outcome.resumed} resumed, {outcome.reused} reused) in "
+                  f"{outcome.wall_s:.0f} s{waited}; {len(matches)} similarity flag(s). "
+                  f"Wrote {out}/results.csv and {out}/report.html.", soft_wrap=True)
     if outcome.interrupted:
         console.print("[yellow]Interrupted:[/] run the same command again to grade the rest.")
         return 130

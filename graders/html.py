@@ -31,7 +31,9 @@ from graders.result import CATEGORIES, Result
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 OUTPUT_LINES_SHOWN = 400
 REGION_LINES_SHOWN = 60
-DETAILS_SHOWN = 60  # flags whose matching regions the batch page shows
+FLAGS_PER_ROW = 2  # similarity badges in a submission's row; the rest are counted
+DETAILS_SHOWN = 60  # flags whose matching regions the batch page shows (at most
+# similarity.flags's regions_for)
 
 _URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]{1,15}):(//)")
 
@@ -109,6 +111,7 @@ class Row:
     duration_s: float
     reused_from: str | None = None
     flags: list[Flag] = field(default_factory=list)
+    more_flags: int = 0
 
     @property
     def top_similarity(self) -> float:
@@ -149,7 +152,8 @@ def _row_view(view: BatchView) -> dict[str, Any]:
     categories = [c for c in CATEGORIES if any(c in row.categories for row in view.rows)]
     return {"counts": sorted(counts.items()), "histogram": Markup(histogram),
             "categories": categories, "test_rates": _test_rates(results),
-            "perf_plots": _perf_plots(view), "graded": len(results)}
+            "perf_plots": _perf_plots(view),
+            "graded": sum(result.status != "error" for result in results)}
 
 
 def _test_rates(results: Sequence[Result]) -> list[dict[str, Any]]:
@@ -157,6 +161,8 @@ def _test_rates(results: Sequence[Result]) -> list[dict[str, Any]]:
 
     seen: dict[str, dict[str, Any]] = {}
     for result in results:
+        if result.status == "error":  # not graded: its tests say nothing about them
+            continue
         for test in result.tests:
             entry = seen.setdefault(test.id, {
                 "name": test.name, "description": test.description, "category": test.category,
@@ -179,25 +185,30 @@ def _perf_plots(view: BatchView) -> list[dict[str, Any]]:
     found = []
     for metric in view.metrics:
         points = []
+        missing = []
         for row, result in zip(view.rows, view.results, strict=True):
             for m in result.performance.metrics:
                 if m.name == metric and m.ratio is not None:
                     interval = (m.interval[0], m.interval[1]) if m.interval else None
                     points.append(plots.Point(row.name, m.ratio, m.verdict, interval))
-        if not points:
+                elif m.name == metric:
+                    missing.append(f"{row.name} ({m.verdict})")
+        if not points and not missing:
             continue
         description, threshold = view.metric_info.get(metric, ("", None))
-        found.append({"name": metric, "description": description,
+        found.append({"name": metric, "description": description, "missing": missing,
                       "svg": Markup(plots.strip(points, threshold))})
     return found
 
 
-def _code(source: str, lines: tuple[int, int]) -> list[tuple[int, str]]:
+def _code(source: str, lines: tuple[int, int], hits: frozenset[int]
+          ) -> list[tuple[int, str, bool]]:
+    """(number, text, whether it is in a shared k-gram) of each line of a region."""
     text = source.splitlines()
     first, last = lines
     last = min(last, first + REGION_LINES_SHOWN - 1)
-    return [(number, text[number - 1] + "\n") for number in range(first, last + 1)
-            if 0 < number <= len(text)]
+    return [(number, text[number - 1] + "\n", number in hits)
+            for number in range(first, last + 1) if 0 < number <= len(text)]
 
 
 def flag_anchor(a: str, b: str) -> str:
@@ -207,10 +218,13 @@ def flag_anchor(a: str, b: str) -> str:
 def _details(view: BatchView) -> list[dict[str, Any]]:
     shown = []
     for match in view.flags[:DETAILS_SHOWN]:
+        if not match.regions:
+            continue
         a_source, b_source = view.sources.get(match.a, ""), view.sources.get(match.b, "")
         regions = [{"a_unit": r.a_unit, "b_unit": r.b_unit, "a_lines": r.a_lines,
                     "b_lines": r.b_lines, "shared": r.shared,
-                    "a_code": _code(a_source, r.a_lines), "b_code": _code(b_source, r.b_lines)}
+                    "a_code": _code(a_source, r.a_lines, r.a_hits),
+                    "b_code": _code(b_source, r.b_lines, r.b_hits)}
                    for r in match.regions]
         shown.append({"a": match.a, "b": match.b, "kind": match.kind,
                       "similarity": match.similarity, "shared": match.shared,
@@ -220,8 +234,9 @@ def _details(view: BatchView) -> list[dict[str, Any]]:
 
 def render_batch(view: BatchView) -> str:
     flags = [{"a": m.a, "b": m.b, "kind": m.kind, "similarity": m.similarity,
-              "a_share": m.a_share, "b_share": m.b_share, "anchor": flag_anchor(m.a, m.b)}
-             for m in view.flags]
+              "a_share": m.a_share, "b_share": m.b_share, "anchor": flag_anchor(m.a, m.b),
+              "detailed": index < DETAILS_SHOWN and bool(m.regions)}
+             for index, m in enumerate(view.flags)]
     context = {
         "challenge_id": view.challenge_id, "title": view.title, "version": view.version,
         "suite_sha256": view.suite_sha256, "backend": view.backend, "seed": view.seed,

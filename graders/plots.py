@@ -32,7 +32,7 @@ def histogram(scores: Sequence[tuple[float, str]], pass_mark: float | None = Non
               bins: int = 10, width: int = 560, height: int = 220) -> str:
     """Scores as fractions of the maximum (0 to 1), stacked by status, in `bins` bins."""
     left, bottom, top = 36, 30, 12
-    plot_w, plot_h = width - left - 10, height - bottom - top
+    plot_w, plot_h = width - left - 24, height - bottom - top
     counts = [dict.fromkeys(("passed", "failed", "error"), 0) for _ in range(bins)]
     for fraction, status in scores:
         index = min(bins - 1, max(0, int(fraction * bins)))

@@ -36,10 +36,11 @@ import hashlib
 import io
 import keyword
 import tokenize
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import cached_property
 
 K = 12  # tokens per k-gram: a normalised line of code is 5 to 10 tokens
 W = 6  # winnowing window: every shared run of K + W - 1 = 17 tokens is found
@@ -71,17 +72,16 @@ class Document:
     units: list[str] = field(default_factory=list)  # a label per unit: "ttl_cache", "C.get"
     fingerprints: list[Fingerprint] = field(default_factory=list)
 
-    @property
+    @cached_property
     def hashes(self) -> frozenset[int]:
         return frozenset(f.hash for f in self.fingerprints)
 
-    def first(self, hashes: Iterable[int]) -> dict[int, Fingerprint]:
-        """The first fingerprint of each hash in `hashes`."""
-        wanted = set(hashes)
+    @cached_property
+    def first(self) -> dict[int, Fingerprint]:
+        """The first fingerprint of each hash."""
         found: dict[int, Fingerprint] = {}
         for fingerprint in self.fingerprints:
-            if fingerprint.hash in wanted and fingerprint.hash not in found:
-                found[fingerprint.hash] = fingerprint
+            found.setdefault(fingerprint.hash, fingerprint)
         return found
 
 
@@ -224,6 +224,8 @@ class Region:
     b_unit: str
     b_lines: tuple[int, int]
     shared: int  # fingerprints in common
+    a_hits: frozenset[int] = frozenset()  # lines of a inside a shared k-gram
+    b_hits: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -241,7 +243,7 @@ class Match:
 
 
 def _regions(a: Document, b: Document, shared: AbstractSet[int]) -> list[Region]:
-    in_a, in_b = a.first(shared), b.first(shared)
+    in_a, in_b = a.first, b.first
     groups: dict[tuple[int, int], list[int]] = defaultdict(list)
     for value in shared:
         groups[(in_a[value].unit, in_b[value].unit)].append(value)
@@ -254,14 +256,19 @@ def _regions(a: Document, b: Document, shared: AbstractSet[int]) -> list[Region]
             b_unit=b.units[unit_b],
             b_lines=(min(in_b[v].first_line for v in values),
                      max(in_b[v].last_line for v in values)),
-            shared=len(values)))
+            shared=len(values),
+            a_hits=frozenset(n for v in values for n in range(in_a[v].first_line,
+                                                              in_a[v].last_line + 1)),
+            b_hits=frozenset(n for v in values for n in range(in_b[v].first_line,
+                                                              in_b[v].last_line + 1))))
     regions.sort(key=lambda r: (-r.shared, r.a_lines))
     return regions[:MAX_REGIONS]
 
 
 def compare(a: Document, b: Document, ignore: frozenset[int] = frozenset(),
-            kind: str = "pair") -> Match:
-    """`a` against `b`, the fingerprints in `ignore` (the stub's) left out."""
+            kind: str = "pair", regions: bool = True) -> Match:
+    """`a` against `b`, the fingerprints in `ignore` (the stub's) left out; the matching
+    regions too if `regions`."""
     ha, hb = a.hashes - ignore, b.hashes - ignore
     shared = ha & hb
     union = ha | hb
@@ -270,7 +277,7 @@ def compare(a: Document, b: Document, ignore: frozenset[int] = frozenset(),
     similarity = (len(shared) / len(union) if union else 0.0) if kind == "pair" else a_share
     return Match(a=a.name, b=b.name, similarity=round(similarity, 3),
                  a_share=round(a_share, 3), b_share=round(b_share, 3), shared=len(shared),
-                 regions=_regions(a, b, shared) if shared else [], kind=kind)
+                 regions=_regions(a, b, shared) if shared and regions else [], kind=kind)
 
 
 @dataclass
@@ -282,46 +289,53 @@ class Sources:
     public: list[Document] = field(default_factory=list)  # known public answers
 
 
-def flags(submissions: Sequence[Document], sources: Sources) -> list[Match]:
-    """Every flagged match: near-copies among the submissions and of a known source.
+def flags(submissions: Sequence[Document], sources: Sources,
+          regions_for: int = 100) -> list[Match]:
+    """Every flagged match, closest first: near-copies among the submissions and of a
+    known source, with their matching regions for the first `regions_for`.
 
-    Pairs share a fingerprint to be compared at all (an inverted index), so a batch
-    of hundreds costs little more than its flagged pairs.
+    The fingerprints two submissions share are counted through an inverted index, so
+    only flagged pairs are compared in full.
     """
     ignore = sources.stub.hashes if sources.stub else frozenset()
     found: list[Match] = []
+    own = [document.hashes - ignore for document in submissions]
     owners: dict[int, list[int]] = defaultdict(list)
-    for index, document in enumerate(submissions):
-        for value in document.hashes - ignore:
+    for index, hashes in enumerate(own):
+        for value in hashes:
             owners[value].append(index)
-    candidates: set[tuple[int, int]] = set()
+    shared: Counter[tuple[int, int]] = Counter()
     for indices in owners.values():
         for i, first in enumerate(indices):
             for second in indices[i + 1:]:
-                candidates.add((first, second))
-    for first, second in sorted(candidates):
-        a, b = submissions[first], submissions[second]
-        if min(len(a.hashes - ignore), len(b.hashes - ignore)) < MIN_FINGERPRINTS:
+                shared[(first, second)] += 1
+    for (first, second), count in sorted(shared.items()):
+        sizes = len(own[first]), len(own[second])
+        if min(sizes) < MIN_FINGERPRINTS:
             continue
-        match = compare(a, b, ignore)
-        if match.similarity >= PAIR_THRESHOLD:
-            found.append(match)
-    for document in submissions:
-        own = document.hashes - ignore
+        if count / (sizes[0] + sizes[1] - count) >= PAIR_THRESHOLD:  # Jaccard, cheaply
+            found.append(compare(submissions[first], submissions[second], ignore,
+                                 regions=False))
+    known = [("reference", sources.reference)] if sources.reference else []
+    known += [("public answer", public) for public in sources.public]
+    for document, mine in zip(submissions, own, strict=True):
         if sources.stub is not None and document.hashes:
             stub_share = len(document.hashes & sources.stub.hashes) / len(document.hashes)
             if stub_share >= STUB_THRESHOLD:
-                match = compare(document, sources.stub, kind="stub")
-                found.append(match)
-        if len(own) < MIN_FINGERPRINTS:
+                found.append(compare(document, sources.stub, kind="stub", regions=False))
+        if len(mine) < MIN_FINGERPRINTS:
             continue
-        known = [("reference", sources.reference)] if sources.reference else []
-        known += [("public answer", public) for public in sources.public]
         for kind, source in known:
-            match = compare(document, source, ignore, kind=kind)
-            if match.similarity >= SOURCE_THRESHOLD:
-                found.append(match)
+            assert source is not None
+            if len(mine & source.hashes) / len(mine) >= SOURCE_THRESHOLD:
+                found.append(compare(document, source, ignore, kind=kind, regions=False))
     found.sort(key=lambda m: (-m.similarity, m.a, m.b))
+    named = {d.name: d for d in [*submissions, *filter(None, [sources.stub, sources.reference]),
+                                 *sources.public]}
+    for match in found[:regions_for]:
+        base = frozenset() if match.kind == "stub" else ignore
+        common = (named[match.a].hashes - base) & (named[match.b].hashes - base)
+        match.regions = _regions(named[match.a], named[match.b], common)
     return found
 
 

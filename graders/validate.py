@@ -275,7 +275,6 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
         result = grader(submission, measure) if submission is not None else None
         done = Run(label, expect, result, round(time.perf_counter() - started, 1), problems)
         report.runs.append(done)
-        log(done)
         return done
 
     stub = run("stub", "failed", read_submission(challenge.root / "stub.py"), False, [])
@@ -285,6 +284,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
         passing = sorted(t.name for t in stub.result.tests if t.status == "passed")
         if passing:
             stub.problems.append(f"tests pass against the stub: {passing}")
+    log(stub)
 
     references: list[Result] = []
     reference = read_submission(challenge.reference_path)
@@ -297,6 +297,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
         if references and outcome_signature(ref.result) != outcome_signature(references[0]):
             ref.problems.append("test outcomes differ from reference #1: the suite is flaky")
         references.append(ref.result)
+        log(ref)
 
     known_bad_results: list[Result] = []
     slow: dict[str, list[tuple[str, Result]]] = {}
@@ -304,9 +305,11 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
         submission, problems = known_bad_submission(challenge, name, entry)
         done = run(f"known_bad/{name}", entry.status, submission, entry.measured and metrics,
                    problems)
+        if done.result is not None:
+            done.problems += check_outcome(done.result, entry)
+        log(done)  # with its problems: a line never says ok for a run that is not
         if done.result is None:
             continue
-        done.problems += check_outcome(done.result, entry)
         known_bad_results.append(done.result)
         for metric in entry.fail_metrics:
             slow.setdefault(metric, []).append((name, done.result))

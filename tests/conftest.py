@@ -91,3 +91,18 @@ def grader_containers(owner: int | None = None) -> list[str]:
     done = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={label}"],
                           capture_output=True, text=True, check=False)
     return done.stdout.split()
+
+
+def known_bad_file(challenge_dir: Path, name: str, folder: Path) -> Path:
+    """A known-bad submission as a file in `folder`: its own file, or the reference with
+    its declared edits applied (see graders/validate.py)."""
+    from graders.challenge import load_challenge
+    from graders.validate import known_bad_submission, load_expected
+
+    challenge = load_challenge(challenge_dir)
+    expected = load_expected(challenge.root / "known_bad")[name]
+    submission, problems = known_bad_submission(challenge, name, expected)
+    assert submission is not None, problems
+    path = folder / f"{name}.py"
+    path.write_text(submission.source, encoding="utf-8")
+    return path

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from graders.result import TEST_STATUSES, VERDICTS
-from tests.conftest import Q3, REPO, grader_containers, run_grade
+from tests.conftest import Q3, REPO, grader_containers, known_bad_file, run_grade
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
@@ -60,8 +60,8 @@ def test_stub_fails(grade):
     assert not any(t["status"] == "passed" for t in run.result["tests"])
 
 
-def test_hidden_tests_show_description_not_source(grade):
-    result = grade(Q3 / "known_bad" / "expiry_off_by_one.py").result
+def test_hidden_tests_show_description_not_source(grade, tmp_path):
+    result = grade(known_bad_file(Q3, "expiry_off_by_one", tmp_path)).result
     hidden = [t for t in result["tests"] if t["visibility"] == "hidden" and t["status"] != "passed"]
     assert hidden
     for test in hidden:

@@ -10,7 +10,7 @@ full figures with more runs.
 import pytest
 
 from benchmarks.stability import measure
-from tests.conftest import Q3, REPO
+from tests.conftest import Q3, REPO, known_bad_file
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_ready")]
 
@@ -23,8 +23,9 @@ def test_reference_is_never_failed_under_load():
         assert counts["fail"] == 0, (name, counts)
 
 
-def test_linear_eviction_never_passes_under_load():
-    stability = measure(str(Q3), str(Q3 / "known_bad" / "linear_eviction.py"), runs=3,
+def test_linear_eviction_never_passes_under_load(tmp_path):
+    linear_eviction = known_bad_file(Q3, "linear_eviction", tmp_path)
+    stability = measure(str(Q3), str(linear_eviction), runs=3,
                         sandbox="docker", busy=True)
     assert stability.verdicts["eviction_stream"]["pass"] == 0
     assert stability.statuses["passed"] == 0

@@ -188,23 +188,29 @@ class Driver:
 
     def hammer(self, handle: int, threads: int, calls: int, tokens: float, tick: float,
                span: int = 60) -> dict[str, Any]:
-        """`threads` threads each call try_acquire(tokens) `calls` times, at once, each call
-        interrupted once at a random bytecode among its first `span` (see Preempter); the
-        clock advances by `tick` at every reading. Returns the grants and the clock before
-        and after."""
+        """`threads` threads make `calls` calls each, at once, in turn try_acquire(tokens),
+        acquire(tokens, timeout=0) and available(), each call interrupted once at a random
+        bytecode among its first `span` (see Preempter); the clock advances by `tick` at
+        every reading. Returns the grants and refusals, and the clock before and after."""
         subject = self.subjects[handle]
         bucket, clock = subject.bucket, subject.clock
+        operations = [lambda: bucket.try_acquire(tokens),
+                      lambda: bucket.acquire(tokens, timeout=0), lambda: bucket.available()]
 
-        def run() -> dict[str, Any]:
+        def run(first: int) -> dict[str, Any]:
             granted = refused = 0
             errors: set[str] = set()
-            for _ in range(calls):
+            for call in range(first, first + calls):
+                kind = call % 3
                 try:
-                    result = bucket.try_acquire(tokens)
+                    result = operations[kind]()
                 except Exception as exc:  # noqa: BLE001
                     errors.add(type(exc).__name__)
                     continue
-                if result is True:
+                if kind == 2:
+                    if type(result) not in (int, float):
+                        errors.add("available() returned something that is not a number")
+                elif result is True:
                     granted += 1
                 elif result is False:
                     refused += 1
@@ -216,7 +222,7 @@ class Driver:
         clock.tick = tick
         threading.settrace(Preempter(self.module, span))
         try:
-            found = run_together([run] * threads)
+            found = run_together([lambda t=t: run(t) for t in range(threads)])
         finally:
             threading.settrace(None)
             clock.tick = 0.0

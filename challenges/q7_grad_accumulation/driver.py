@@ -191,8 +191,8 @@ class Driver:
         source: Iterable[Batch] = (_one_shot(batches, drawn) if spec.get("one_shot")
                                    else list(batches))
         del batches
-        options: dict[str, Any] = {}
-        if "max_grad_norm" in spec:
+        options: dict[str, Any] = {}  # None is the default: not passed, so the default is used
+        if spec.get("max_grad_norm") is not None:
             options["max_grad_norm"] = spec["max_grad_norm"]
         if scheduler is not None:
             options["scheduler"] = scheduler

@@ -93,26 +93,26 @@ def test_tokens_within_tolerance_are_granted(make_bucket):
 @robustness
 def test_a_wait_of_exactly_timeout_is_waited(make_bucket):
     """When the wait needed is exactly timeout, acquire waits it and returns True."""
-    bucket = make_bucket(rate=4, capacity=4, now=2.0)
-    bucket.take(4)
-    answer = bucket.acquire(2, timeout=0.5)
-    assert answer["value"] is True, "acquire gave up on a wait of exactly its timeout"
-    assert answer["slept"] == 0.5, "acquire did not sleep exactly the wait needed"
-    answer = bucket.acquire(0.5, timeout=0.125)
-    assert answer["value"] is True, "acquire gave up on a wait of exactly its timeout"
+    for rate, capacity, tokens, timeout in [(4, 4, 2, 0.5), (8, 2, 1, 0.125)]:
+        bucket = make_bucket(rate=rate, capacity=capacity, now=2.0)
+        bucket.take(capacity)
+        answer = bucket.acquire(tokens, timeout=timeout)
+        assert answer["value"] is True, "acquire gave up on a wait of exactly its timeout"
+        assert abs(answer["slept"] - timeout) <= 1e-3, \
+            "acquire's total sleep is not deficit / rate within 1 ms"
 
 
 @robustness
-def test_try_acquire_under_threads(make_bucket):
-    """Under threads, try_acquire grants no more than rate x elapsed and loses no grant."""
+def test_no_race_under_threads(make_bucket):
+    """Under threads, try_acquire, acquire and available never over-grant and lose no grant."""
     rate, tick = 64.0, 2.0**-10  # each clock reading moves time on by `tick`
     bucket = make_bucket(rate=rate, capacity=50.0, now=0.0)
     bucket.take(50.0)  # empty: from now on, refill never reaches the cap
     threads, calls = 4, 600
     answer = bucket.submission.call("hammer", handle=bucket.handle, threads=threads,
                                     calls=calls, tokens=1.0, tick=tick, span=60, timeout=30)
-    assert answer["errors"] == [], "try_acquire raised (or returned a non-bool) under threads"
-    assert answer["granted"] + answer["refused"] == threads * calls
+    assert answer["errors"] == [], "a call raised (or returned the wrong type) under threads"
+    assert answer["granted"] + answer["refused"] == threads * calls * 2 // 3
     left = bucket.available()  # the clock no longer ticks: it reads answer["end"]
     supply = rate * (answer["end"] - answer["start"])
     assert answer["granted"] <= supply + TOLERANCE, \
@@ -147,7 +147,7 @@ def test_acquire_under_threads(make_bucket):
     supply = capacity + rate * (answer["end"] - answer["start"])
     assert granted <= supply + TOLERANCE, \
         "under threads, acquire granted more than capacity + rate x elapsed allows"
-    assert left >= -TOLERANCE and granted + left <= supply + TOLERANCE, \
+    assert left >= -TOLERANCE - 1e-9 and granted + left <= supply + TOLERANCE, \
         "under threads, acquire's grants did not take their tokens"
 
 
