@@ -21,6 +21,10 @@ all a candidate sees of a hidden test, together with the message of a failed
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -55,4 +59,29 @@ class Submission:
         return f"<Submission of challenge {self._proxy.challenge_id!r}>"
 
 
-__all__ = ["core", "robustness", "excellence", "Submission", "SubmissionRaised"]
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_driver(conftest: str) -> ModuleType:
+    """The challenge's driver.py (next to `conftest`, a conftest's `__file__`), loaded here
+    on the trusted side so tests can use its seeded generators: what the worker builds
+    from a seed, the oracle rebuilds without megabytes crossing the channel. The driver
+    kit it imports is lent as `driverkit` while it loads. Never the submission."""
+    here = Path(conftest).resolve().parent
+    saved = sys.modules.get("driverkit")
+    sys.modules["driverkit"] = _load("driverkit", here.parent.parent / "sandbox" / "driverkit.py")
+    try:
+        return _load(f"{here.name}_driver", here / "driver.py")
+    finally:
+        if saved is None:
+            del sys.modules["driverkit"]
+        else:
+            sys.modules["driverkit"] = saved
+
+
+__all__ = ["core", "robustness", "excellence", "Submission", "SubmissionRaised", "load_driver"]

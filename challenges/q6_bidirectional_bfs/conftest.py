@@ -13,46 +13,20 @@ float, a bool or any other value is refused), and among those Python's == is exa
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import networkx as nx
 import pytest
 from hypothesis import strategies as st
 
-from graders.testing import Submission
+from graders.testing import Submission, load_driver
 
-HERE = Path(__file__).resolve().parent
-KIT = HERE.parent.parent / "sandbox" / "driverkit.py"
 Graph = Mapping[Hashable, Sequence[Hashable]]
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _load_driver() -> ModuleType:
-    """driver.py, with the driver kit it imports lent as `driverkit` while it loads."""
-    saved = sys.modules.get("driverkit")
-    sys.modules["driverkit"] = _load("driverkit", KIT)
-    try:
-        return _load("q6_bidirectional_bfs_driver", HERE / "driver.py")
-    finally:
-        if saved is None:
-            del sys.modules["driverkit"]
-        else:
-            sys.modules["driverkit"] = saved
-
-
-driver = _load_driver()
+driver = load_driver(__file__)
 encode_node = driver.encode_node
 encode_graph = driver.encode_graph
 build_graph = driver.build_graph

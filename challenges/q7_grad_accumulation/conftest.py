@@ -17,48 +17,21 @@ in tests/test_q7_trajectory.py).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
-import sys
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import torch
 
-from graders.testing import Submission
-
-HERE = Path(__file__).resolve().parent
-KIT = HERE.parent.parent / "sandbox" / "driverkit.py"
+from graders.testing import Submission, load_driver
 
 RTOL = 1e-7  # parameters: |got - expected| <= ATOL + RTOL * |expected|
 ATOL = 1e-9
 LOSS_RTOL = 1e-6  # the returned mean loss (relative)
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _load_driver() -> ModuleType:
-    """driver.py, with the driver kit it imports lent as `driverkit` while it loads."""
-    saved = sys.modules.get("driverkit")
-    sys.modules["driverkit"] = _load("driverkit", KIT)
-    try:
-        return _load("q7_grad_accumulation_driver", HERE / "driver.py")
-    finally:
-        if saved is None:
-            del sys.modules["driverkit"]
-        else:
-            sys.modules["driverkit"] = saved
-
-
-driver = _load_driver()
+driver = load_driver(__file__)
 
 
 # ------------------------------------------------------------------ the oracle

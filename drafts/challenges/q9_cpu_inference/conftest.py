@@ -63,9 +63,12 @@ class Embedding:
         if self.shape is None:
             return (f"encode returned a {self.type}, not a list, tuple or 1-D numpy array "
                     "of 384 floats")
+        if len(self.shape) != 1:
+            return (f"encode returned a {self.type} of shape {tuple(self.shape)}; expected "
+                    "384 floats in a list, tuple or 1-D numpy array")
         if self.values is None:
-            return (f"encode returned a {self.type} of shape {tuple(self.shape)} whose items "
-                    "are not real numbers; expected 384 floats")
+            return (f"encode returned a {self.type} whose items are not all real numbers; "
+                    "expected 384 floats")
         if self.shape != [DIM]:
             return f"encode returned {self.shape[0]} values; expected 384"
         return None
@@ -90,7 +93,7 @@ class Embedder:
     def load(self) -> None:
         failed = self.state.get("load_failed")
         if failed:
-            pytest.fail(f"{failed} (in an earlier test; not tried again)")
+            raise AssertionError(f"{failed} (in an earlier test; not tried again)")
         try:
             answer = self.submission.call("load", timeout=LOAD_BUDGET_S)
         except TestTimeout:
@@ -98,13 +101,12 @@ class Embedder:
         except WorkerTimeout:
             self.state["load_failed"] = (f"load(model_dir, work_dir) did not return within "
                                          f"the load budget of {LOAD_BUDGET_S:g} s")
-            pytest.fail(self.state["load_failed"])
+            raise AssertionError(self.state["load_failed"]) from None
         except SubmissionRaised as exc:
-            pytest.fail(f"load(model_dir, work_dir) raised {exc.kind}")
+            raise AssertionError(f"load(model_dir, work_dir) raised {exc.kind}") from None
         if not answer["callable"]:
-            pytest.fail(f"load(model_dir, work_dir) returned a {answer['type']}, "
-                        "not a callable")
-        self.state.setdefault("load_s", answer["seconds"])
+            raise AssertionError(f"load(model_dir, work_dir) returned a {answer['type']}, "
+                                 "not a callable")
 
     def encode(self, items: list[str]) -> list[Embedding]:
         self.load()
@@ -114,7 +116,7 @@ class Embedder:
                 answers = self.submission.call("encode_many", texts=items[start:start + CHUNK],
                                                timeout=CHUNK_TIMEOUT_S)
             except SubmissionRaised as exc:
-                pytest.fail(f"encode(text) raised {exc.kind}")
+                raise AssertionError(f"encode(text) raised {exc.kind}") from None
             found += [Embedding.of(seen) for seen in answers]
         return found
 

@@ -11,7 +11,7 @@ Design:
   and its 384x384 output projection a dynamically quantised MatMul). The
   feed-forward MatMuls stay FP32: their activations after GELU have outliers that
   per-tensor UINT8 activations cannot hold (quantising every MatMul takes the
-  minimum cosine to the FP32 embeddings from ~0.997 down to ~0.92-0.98).
+  minimum cosine to the FP32 embeddings from ~0.996 down to ~0.91).
 - Everything is built in memory (the sandbox limits a file to 64 MB; the FP32
   model is 90 MB) and the result is kept in `work_dir`, one file per tensor, so a
   later `load` in the same sandbox only opens it.
