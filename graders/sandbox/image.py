@@ -69,6 +69,7 @@ PULL_TIMEOUT_S = 20.0
 BOOTSTRAP_TIMEOUT_S = 30 * 60.0
 DOWNLOAD_TIMEOUT_S = 30 * 60.0
 BUILD_TIMEOUT_S = 60 * 60.0
+STALE_AFTER_S = 6 * 3600.0  # an older image of other inputs is removed by a rebuild
 
 # Wheels for the image's interpreter (CPython 3.11, glibc 2.36, x86_64), whatever
 # the host's Python is.
@@ -213,13 +214,22 @@ def build_image(
         return image_id
 
 
+def _age_s(image: docker.models.images.Image) -> float:
+    from datetime import UTC, datetime
+
+    created = datetime.fromisoformat(image.attrs["Created"][:19]).replace(tzinfo=UTC)
+    return (datetime.now(UTC) - created).total_seconds()
+
+
 def remove_stale_images(client: docker.DockerClient, keep: str,
-                        log: Callable[[str], None] = print) -> list[str]:
+                        log: Callable[[str], None] = print,
+                        min_age_s: float = STALE_AFTER_S) -> list[str]:
     """Remove the sandbox images built for other inputs than `keep`'s; return their tags.
 
     Kept: the current image, the base images and the build's cached install stage
     (untagged), which is what makes a rebuild after a driver change take seconds.
-    An old image a container still uses stays, and is named.
+    An old image a container still uses stays, and is named; so does one built less
+    than `min_age_s` ago, which another checkout sharing the engine may be grading with.
     """
     import docker.errors
 
@@ -232,7 +242,7 @@ def remove_stale_images(client: docker.DockerClient, keep: str,
     removed = []
     for image in images:
         tags = [t for t in image.tags if t.startswith(f"{IMAGE_REPOSITORY}:")]
-        if keep in image.tags or not tags:
+        if keep in image.tags or not tags or _age_s(image) < min_age_s:
             continue
         try:
             for stale in tags:
