@@ -25,6 +25,9 @@ from docker.errors import DockerException, NotFound
 from graders.errors import SandboxUnavailable
 from graders.sandbox.base import Backend, Limits, RunningWorker
 
+# What the engine's client raises: its own errors, and requests' when the engine is slow
+# to answer (a busy machine) or gone.
+ENGINE_ERRORS = (DockerException, requests.RequestException)
 LABEL = "graders"
 OWNER_LABEL = "graders.owner_pid"  # the owner's pid, as its own PID namespace sees it
 OWNER_ID_LABEL = "graders.owner"  # boot id / PID namespace / pid / start time: host-unique
@@ -38,13 +41,13 @@ WORKER_COMMAND = ["timeout", "--signal=KILL", str(WORKER_LIFETIME_S),
                   "--challenges", "/opt/graders/challenges"]
 
 
-def engine_client(timeout: int = 5) -> docker.DockerClient | None:
+def engine_client(timeout: int = 30) -> docker.DockerClient | None:
     """A client for a Docker engine that answers, or None."""
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
         return client
-    except (DockerException, requests.RequestException):
+    except ENGINE_ERRORS:
         return None
 
 
@@ -133,7 +136,7 @@ class DockerWorker(RunningWorker):
             else:
                 self._container().unpause()
             self.frozen = frozen
-        except (DockerException, OSError):
+        except (*ENGINE_ERRORS, OSError):
             if self._running():
                 raise
             # Gone or stopped on its own: nothing runs to freeze; its next call says why.
@@ -141,7 +144,7 @@ class DockerWorker(RunningWorker):
     def _running(self) -> bool:
         try:
             return bool(self._container().status == "running")
-        except DockerException:
+        except ENGINE_ERRORS:
             return False
 
     def pause(self) -> None:
@@ -157,7 +160,7 @@ class DockerWorker(RunningWorker):
             self._container().remove(force=True)
         except NotFound:
             pass
-        except DockerException:
+        except ENGINE_ERRORS:
             self.process.kill()
 
 
@@ -248,7 +251,7 @@ def reap_leftovers(client: docker.DockerClient, owner: int | None = None) -> int
     try:  # other harnesses remove their containers meanwhile: that is no error
         containers = client.containers.list(all=True, filters={"label": LABEL},
                                             ignore_removed=True)
-    except DockerException:
+    except ENGINE_ERRORS:
         return removed
     now = time.time()
     for container in containers:
@@ -261,6 +264,6 @@ def reap_leftovers(client: docker.DockerClient, owner: int | None = None) -> int
                     freezer.set(False)  # its owner may have died with it frozen
                 container.remove(force=True)
                 removed += 1
-            except (DockerException, OSError):
+            except (*ENGINE_ERRORS, OSError):
                 pass
     return removed
