@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
+# The repository: the nearest parent with the driver kit (challenges/<id>/ or drafts/...).
+REPO = next(p for p in HERE.parents if (p / "sandbox" / "driverkit.py").is_file())
 DRIVER = HERE / "driver.py"
 
 MODULES = sorted("""
