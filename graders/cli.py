@@ -106,7 +106,8 @@ def cmd_validate(argv: list[str], console: Console) -> int:
     parser.add_argument("--all", action="store_true", help="every challenge of the repository")
     parser.add_argument("--sandbox", choices=CHOICES, default="auto")
     parser.add_argument("--quick", action="store_true",
-                        help="grade the reference once, not three times (no flakiness check)")
+                        help="a proof in minutes: the reference graded once, and known_bads "
+                             "that must only fail named tests run on those tests alone")
     parser.add_argument("--mutants", action="store_true",
                         help="also grade generated one-point mutants of the reference")
     parser.add_argument("--jobs", type=int, default=2, help="mutants graded at once")
@@ -126,7 +127,7 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
     from rich.markup import escape
 
     from graders.runner import grade
-    from graders.validate import Run, validate
+    from graders.validate import QUICK_LEAVES_OUT, Run, validate
 
     console.print(f"[bold]{challenge.id}[/]: validating on --sandbox {options.sandbox}")
 
@@ -139,9 +140,9 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
         for problem in run.problems:
             console.print(f"       [red]- {escape(problem)}[/]", soft_wrap=True)
 
-    report = validate(challenge, lambda sub, measure: grade(
-        challenge, sub, sandbox=options.sandbox, measure=measure, feedback="descriptions"),
-        quick=options.quick, log=show)
+    report = validate(challenge, lambda sub, measure, only: grade(
+        challenge, sub, sandbox=options.sandbox, measure=measure, feedback="descriptions",
+        only=only), quick=options.quick, log=show)
     for problem in report.problems:
         console.print(f"  [red]FAIL[/] {escape(problem)}", soft_wrap=True)
     ok = report.ok
@@ -152,6 +153,8 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
                               log=lambda line: console.print(f"  [dim]{line}[/]"))
         render_mutants(mutants, console)
         ok = ok and mutants.passed
+    if options.quick:
+        console.print(f"  [dim]Note: {QUICK_LEAVES_OUT}.[/]", soft_wrap=True)
     verdict = "[green]valid[/]" if ok else "[red]NOT valid[/]"
     console.print(f"{challenge.id}: {verdict} ({len(report.runs)} gradings, "
                   f"{report.duration_s:.0f} s in all)")

@@ -148,6 +148,11 @@ def verdict(interval: tuple[float, float], threshold: float) -> str:
     return "inconclusive"
 
 
+# A counter metric's first rounds: if both sides' counts are the same in each, they are
+# exact and the verdict stands; counts that vary get the usual rounds.
+COUNTER_ROUNDS = 3
+
+
 def host_factor(calibration_s: float) -> float:
     """How much slower this host is than the reference grading host (>1: slower)."""
     return calibration_s / CALIBRATION_REFERENCE_S
@@ -254,18 +259,24 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
     }
     sub: list[float] = []
     ref: list[float] = []
+    counter = metric.kind == "counter"
     try:
-        for _ in range(config.warmup):
+        for _ in range(0 if counter else config.warmup):  # a count does not warm up
             _round(metric, sides, timeout, flip=False)
         overhead = _overhead(sides)
         factor = _host_factor(sides) if metric.threshold.absolute is not None else None
+        batch = min(COUNTER_ROUNDS, config.rounds) if counter else config.rounds
         while True:  # more rounds while inconclusive, up to the budget
-            for _ in range(config.rounds):
+            for _ in range(batch):
                 s, r = _round(metric, sides, timeout, flip=len(sub) % 2 == 1)
                 sub.append(s)
                 ref.append(r)
+            batch = config.rounds
             judged = _judge(metric, config, np.array(sub), np.array(ref), factor, seed)
-            if judged["verdict"] != "inconclusive" or len(sub) >= config.max_rounds:
+            # Counts that never vary are exact, not samples: more rounds would repeat them.
+            exact = counter and len(set(sub)) == 1 and len(set(ref)) == 1
+            if len(sub) >= config.max_rounds or (judged["verdict"] != "inconclusive"
+                                                 and (exact or len(sub) >= config.rounds)):
                 break
     except MeasurementFailed as exc:
         return MetricResult(**header, submission=None, reference=None, ratio=None, interval=None,

@@ -20,6 +20,8 @@ meets would depend on time), and a worker failure met while shrinking an earlier
 failure (a crash, a call's deadline) leaves the test `failed`. The test's own time
 limit is the one boundary that depends on the machine, as any time limit does:
 generation plus the shrink budget stays far below it.
+Nor does it depend on threads an earlier test left behind: after a test that did not
+pass, a worker still running threads besides its main one is replaced by a fresh one.
 
 Broken challenges. A test or conftest that does not import is recorded here, and
 the run then ends with a `ChallengeError` naming the file (see `runner.run_suite`).
@@ -175,10 +177,21 @@ class GradingPlugin:
         report = yield
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(self._record(item, call, report))
+            if self.results[-1].status != "passed":
+                self._drop_worker_if_threads_remain()
         if self.proxy.challenge_fault is not None and self.fault_test is None:
             self.fault_test = item.nodeid
             item.session.shouldstop = "the challenge is broken"
         return report
+
+    def _drop_worker_if_threads_remain(self) -> None:
+        """After a test that did not pass: threads it left (a call hung, say) may still
+        spin in the worker and slow the next tests, so they get a fresh worker."""
+        try:
+            if self.proxy.stray_threads():
+                self.proxy.close()
+        except WorkerFailure:
+            pass  # the worker is gone already: the next test starts a fresh one
 
     def _record(self, item: pytest.Item, call: pytest.CallInfo[None],
                 report: pytest.TestReport) -> TestResult:

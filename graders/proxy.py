@@ -199,6 +199,21 @@ class WorkerProxy:
             raise ProtocolViolation(f"{kind}: {message}")
         raise SubmissionRaised(kind, message)
 
+    def stray_threads(self) -> int:
+        """How many threads the live worker runs besides its main one (0 without a worker).
+
+        The worker's word, trusted only to be a count: a submission that lies about
+        its own threads can only keep them spinning in its own later tests.
+        """
+        if self._worker is None:
+            return 0
+        count = self._request("threads", {}, self.call_timeout_s, phase="a thread count")
+        value = count.get("value")
+        if not count.get("ok") or type(value) is not int:
+            self._discard()
+            raise ProtocolViolation("protocol violation: the thread count is not an integer")
+        return value
+
     def ping(self) -> float:
         """One empty round trip; returns its duration in seconds."""
         start = time.perf_counter()

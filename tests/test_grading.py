@@ -98,6 +98,9 @@ def loop_on_seven(tmp_path):
     return path
 
 
+# The docker backend meets the same hang in the adversarial hang_in_call, and the same
+# flood of output, larger, in stdout_flood: these two run on the process backend only.
+@pytest.mark.parametrize("backend", ["process"])
 def test_infinite_loop_inside_a_call(grade, tmp_path):
     run = grade(loop_on_seven(tmp_path))
     statuses = run.statuses()
@@ -105,6 +108,9 @@ def test_infinite_loop_inside_a_call(grade, tmp_path):
     assert statuses["test_size_never_exceeds_maxsize"] == "timeout"
     assert statuses["test_maxsize_none_is_unbounded"] == "timeout"
     assert statuses["test_hit_within_ttl_is_served"] == "passed"  # the next test is unaffected
+    # Earlier tests' calls hung on 7 in threads that still spin: the model test, which
+    # never calls with 7, gets a worker without them and passes, as it does alone.
+    assert statuses["test_behaves_like_the_model"] == "passed"
     for test in (t for t in run.result["tests"] if t["status"] == "timeout"):
         deadline = float(re.search(r"did not finish within ([\d.]+) s", test["message"])[1])
         assert deadline <= 15
@@ -112,6 +118,7 @@ def test_infinite_loop_inside_a_call(grade, tmp_path):
     assert {m["verdict"] for m in run.result["performance"]["metrics"]} == {"fail"}
 
 
+@pytest.mark.parametrize("backend", ["process"])
 def test_printing_10mb(grade):
     run = grade(SUBMISSIONS / "print_10mb.py")
     output = run.result["candidate_output"]

@@ -7,7 +7,6 @@ import pytest
 
 from graders.errors import SandboxUnavailable
 from graders.sandbox import image
-from tests.conftest import REPO
 
 
 def test_a_failed_docker_import_is_reported_as_itself(tmp_path, monkeypatch):
@@ -32,22 +31,30 @@ def test_a_failed_docker_import_is_reported_as_itself(tmp_path, monkeypatch):
 
 @pytest.mark.docker
 @pytest.mark.usefixtures("docker_ready")
-def test_a_rebuild_removes_old_sandbox_images(tmp_path):
+def test_a_rebuild_removes_old_sandbox_images(tmp_path, monkeypatch):
     from graders.sandbox.docker import engine_client
 
+    # Images of a repository and label of this test's own: the engine's real sandbox
+    # images, which another checkout may be grading with, are never touched.
+    monkeypatch.setattr(image, "IMAGE_REPOSITORY", "graders-test-sandbox")
+    monkeypatch.setattr(image, "IMAGE_LABEL", "graders.test-sandbox")
     client = engine_client()
-    current = image.image_tag(REPO)
-    base = client.images.get(current).labels.get("graders.base", image.LOCAL_BASE)
-    stale = f"{image.IMAGE_REPOSITORY}:000000000000"
-    (tmp_path / "Dockerfile").write_text(
-        f"FROM {base}\nRUN head -c 3000000 /dev/urandom > /blob\n")
-    subprocess.run(["docker", "build", "--network", "none", "--label", f"{image.IMAGE_LABEL}=1",
-                    "--tag", stale, str(tmp_path)], check=True, capture_output=True)
+    base = image.LOCAL_BASE  # the sandbox image was built on it, so it is here
+    current, stale = (f"graders-test-sandbox:{n * 12}" for n in "01")
+    for tag in (current, stale):
+        (tmp_path / "Dockerfile").write_text(
+            f"FROM {base}\nRUN head -c 3000000 /dev/urandom > /blob-{tag[-1]}\n")
+        subprocess.run(["docker", "build", "--network", "none", "--label",
+                        "graders.test-sandbox=1", "--tag", tag, str(tmp_path)],
+                       check=True, capture_output=True)
     said: list[str] = []
-    assert image.remove_stale_images(client, keep=current, log=said.append) == [], \
-        "an image built moments ago (another checkout's, maybe) was removed"
-    removed = image.remove_stale_images(client, keep=current, log=said.append, min_age_s=0)
-    assert removed == [stale]
-    assert image.find_image(client, stale) is None
-    assert image.find_image(client, current) is not None, "the current image was removed"
-    assert any("freed" in line and stale in line for line in said), said
+    try:
+        assert image.remove_stale_images(client, keep=current, log=said.append) == [], \
+            "an image built moments ago (another checkout's, maybe) was removed"
+        removed = image.remove_stale_images(client, keep=current, log=said.append, min_age_s=0)
+        assert removed == [stale]
+        assert image.find_image(client, stale) is None
+        assert image.find_image(client, current) is not None, "the current image was removed"
+        assert any("freed" in line and stale in line for line in said), said
+    finally:
+        subprocess.run(["docker", "rmi", "--force", current, stale], capture_output=True)

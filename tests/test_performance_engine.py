@@ -36,7 +36,8 @@ def test_reference_against_itself_passes_every_metric(reference_run):
 
 def test_every_metric_reports_how_it_was_measured(reference_run):
     for metric in _metrics(reference_run).values():
-        assert metric["rounds"] >= 6
+        # counts the same in every round are exact: the first few rounds decide
+        assert metric["rounds"] == 3 if metric["kind"] == "counter" else metric["rounds"] >= 6
         assert metric["overhead_s"] is not None and 0 < metric["overhead_s"] < 0.5
         low, high = metric["interval"]
         assert low <= high
@@ -120,3 +121,20 @@ def test_a_timed_call_never_includes_starting_or_importing():
     elapsed, value = _timed_call(sides, sides.submission, metric, timeout=5, seed=1)
     assert value == [1]
     assert elapsed < 0.1, f"the timed region included the load ({elapsed:.2f} s)"
+
+
+@pytest.mark.parametrize(("counts", "rounds"), [
+    ([(2000, 1000)] * 40, 3),  # exact: three rounds
+    ([(2000 + i % 2, 1000) for i in range(40)], 3 + 6),  # varying counts: then the usual 6
+])
+def test_a_counter_stops_early_only_when_its_counts_never_vary(monkeypatch, counts, rounds):
+    from graders import performance
+    from graders.challenge import load_challenge
+
+    config = load_challenge(PROBE).config.performance
+    metric = next(m for m in config.metrics if m.kind == "counter")
+    taken = iter(counts)
+    monkeypatch.setattr(performance, "_round", lambda *args, **kwargs: next(taken))
+    monkeypatch.setattr(performance, "_overhead", lambda sides: 0.001)
+    result = performance.measure_metric(metric, config, sides=None, timeout=1.0, seed=1)
+    assert result.verdict == "fail" and result.rounds == rounds

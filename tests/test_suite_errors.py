@@ -187,3 +187,23 @@ def test_the_submission_fixture_offers_calls_not_the_proxys_lifecycle(tmp_path):
     )
     run = grade_probe(root, json_path=tmp_path / "result.json")
     assert run.statuses()["test_fixture_is_a_submission"] == "passed", run.result
+
+
+def test_suites_graded_one_after_another_in_one_process_each_run_their_own_tests(tmp_path):
+    """`grade validate --all` grades challenges in one process: the second challenge's
+    hidden/test_probe.py must not be the first one's, cached under the same module name."""
+    from graders.challenge import load_challenge
+    from graders.runner import grade
+    from graders.submission import read_submission
+
+    first = copy_probe(tmp_path / "first")
+    second = copy_probe(tmp_path / "second")
+    with (second / "hidden" / "test_probe.py").open("a") as tests:
+        tests.write('\n\n@core\ndef test_only_in_the_second(submission):\n    """Second."""\n')
+    names = []
+    for root in (first, second):
+        result = grade(load_challenge(root), read_submission(PROBE_REFERENCE),
+                       sandbox="process", repo_root=root.parent.parent, measure=False)
+        names.append({t.name for t in result.tests})
+    assert "test_only_in_the_second" not in names[0]
+    assert names[1] == names[0] | {"test_only_in_the_second"}

@@ -41,7 +41,7 @@ def test_a_broken_challenge_is_not_valid_and_each_problem_is_named(probe):
     toml = probe / "challenge.toml"
     toml.write_text(toml.read_text().replace("threshold = { ratio = 2.0 }",
                                              "threshold = { ratio = 4.5 }"))
-    run = run_grade("validate", probe, "--sandbox", "process", "--quick")
+    run = run_grade("validate", probe, "--sandbox", "process")  # full: the dead-test check
     assert run.exit_code == 1, run.stdout
     text = " ".join(run.stdout.split())
     assert "probe: NOT valid" in text
@@ -65,7 +65,7 @@ def test_a_flaky_reference_is_named(probe, tmp_path):
     real = Result.from_dict(run.result)
     gradings = []
 
-    def grader(submission, measure):
+    def grader(submission, measure, only):
         gradings.append(submission.path.name)
         result = dataclasses.replace(real, tests=list(real.tests))
         if submission.path.name == "probe.py" and gradings.count("probe.py") == 2:
@@ -80,6 +80,44 @@ def test_a_flaky_reference_is_named(probe, tmp_path):
     problems = {run.label: run.problems for run in report.runs}
     assert problems["reference #2"] and "flaky" in " ".join(problems["reference #2"])
     assert problems["reference #1"] == [] and problems["reference #3"] == []
+
+
+def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_path):
+    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
+                    "process", json_path=tmp_path / "r.json")
+    real = Result.from_dict(run.result)
+    asked: dict[str, list] = {}
+
+    def grader(submission, measure, only):
+        asked.setdefault(submission.path.stem, []).append(only)
+        if submission.path.stem == "probe":
+            return real
+        return dataclasses.replace(real, status="failed", tests=[
+            dataclasses.replace(t, status="failed") for t in real.tests
+            if only is None or t.name in only])
+
+    for quick in (True, False):
+        asked.clear()
+        report = validate(load_challenge(probe), grader, quick=quick)
+        assert len(asked["probe"]) == (1 if quick else 3)  # the reference
+        # wrong_count must only fail two tests; the others' outcomes need every test run
+        assert asked["wrong_count"] == [
+            frozenset({"test_work_returns_n", "test_work_zero"}) if quick else None]
+        assert asked["twice_the_steps"] == asked["five_times_the_work"] == [None]
+        problems = {run.label: run.problems for run in report.runs}
+        # the full form sees that wrong_count fails more than its two tests
+        assert bool(problems["known_bad/wrong_count"]) is not quick
+
+
+def test_only_runs_the_tests_of_those_names(probe):
+    from graders.runner import grade
+    from graders.submission import read_submission
+
+    challenge = load_challenge(probe)
+    reference = read_submission(probe.parent.parent / "reference" / "probe.py")
+    result = grade(challenge, reference, sandbox="process", repo_root=REPO, measure=False,
+                   only=frozenset({"test_work_zero", "test_steps_are_few"}))
+    assert sorted(t.name for t in result.tests) == ["test_steps_are_few", "test_work_zero"]
 
 
 def test_edits_must_match_exactly_once():

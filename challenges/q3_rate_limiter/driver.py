@@ -341,9 +341,10 @@ class Driver:
 
     def bench_contended(self, threads: int, n: int, seed: int = 0) -> list[int]:
         """`threads` threads at once, each making n try_acquire(1) calls on one bucket whose
-        capacity (64 to 127) comes from the seed, with the clock standing still: exactly
-        `capacity` calls are granted. Answers [grants, calls]."""
-        capacity = 64 + seed % 64
+        capacity (512 to 1023) comes from the seed, with the clock standing still: exactly
+        `capacity` calls are granted. Answers [grants, calls]. (A large capacity: a bucket
+        whose cost grows with what it holds shows it clearly, whatever the seed.)"""
+        capacity = 512 + seed % 512
         bucket = self.TokenBucket(1.0, float(capacity), clock=lambda: 0.0, sleep=_no_sleep)
         try_acquire = bucket.try_acquire
 

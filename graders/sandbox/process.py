@@ -121,6 +121,9 @@ class ProcessWorker(RunningWorker):
     def _terminate(self) -> None:
         self._signal_tree(signal.SIGKILL)
         self._signal_group(signal.SIGCONT)
+        # An escaped daemon may hold the worker's stderr open: killed now, the drain of
+        # candidate output ends at once instead of waiting out its timeout.
+        kill_escaped()
 
     def kill(self) -> None:
         try:
