@@ -7,7 +7,8 @@ time is taken here, on the trusted side, around one call that runs a batch of
 work in the worker; the empty-call round trip is measured and reported beside
 it. The compared figure gets a bootstrap confidence interval, and the verdict is
 `pass`, `fail`, or `inconclusive` when the interval straddles the threshold, in
-which case more rounds are measured up to a budget.
+which case more rounds are measured up to a budget. One early look decides a
+verdict no round leaves in doubt (`decided_early`).
 """
 
 from __future__ import annotations
@@ -148,9 +149,11 @@ def verdict(interval: tuple[float, float], threshold: float) -> str:
     return "inconclusive"
 
 
-# A counter metric's first rounds: if both sides' counts are the same in each, they are
-# exact and the verdict stands; counts that vary get the usual rounds.
+# Early looks, before the configured rounds (see `decided_early`): a counter metric's
+# after 3 rounds, a time ratio's after 6.
 COUNTER_ROUNDS = 3
+EARLY_ROUNDS = 6
+EARLY_MARGIN = 1.25
 
 
 def host_factor(calibration_s: float) -> float:
@@ -265,18 +268,16 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
             _round(metric, sides, timeout, flip=False)
         overhead = _overhead(sides)
         factor = _host_factor(sides) if metric.threshold.absolute is not None else None
-        batch = min(COUNTER_ROUNDS, config.rounds) if counter else config.rounds
-        while True:  # more rounds while inconclusive, up to the budget
-            for _ in range(batch):
+        looks = _looks(metric, config)
+        while True:  # rounds up to the next look; then more while inconclusive
+            look = next(looks)
+            while len(sub) < look:
                 s, r = _round(metric, sides, timeout, flip=len(sub) % 2 == 1)
                 sub.append(s)
                 ref.append(r)
-            batch = config.rounds
             judged = _judge(metric, config, np.array(sub), np.array(ref), factor, seed)
-            # Counts that never vary are exact, not samples: more rounds would repeat them.
-            exact = counter and len(set(sub)) == 1 and len(set(ref)) == 1
-            if len(sub) >= config.max_rounds or (judged["verdict"] != "inconclusive"
-                                                 and (exact or len(sub) >= config.rounds)):
+            if len(sub) >= config.max_rounds or (judged["verdict"] != "inconclusive" and (
+                    len(sub) >= config.rounds or decided_early(metric, sub, ref))):
                 break
     except MeasurementFailed as exc:
         return MetricResult(**header, submission=None, reference=None, ratio=None, interval=None,
@@ -309,6 +310,42 @@ def _judge(metric: Metric, config: PerformanceConfig, sub: np.ndarray, ref: np.n
         threshold = metric.threshold.ratio or 0.0
     return {**common, "interval": [round(interval[0], 4), round(interval[1], 4)],
             "verdict": verdict(interval, threshold)}
+
+
+def _looks(metric: Metric, config: PerformanceConfig) -> Iterator[int]:
+    """The round counts at which the verdict is looked at: an early one (counters; time
+    ratios of a median or mean: a p95 or an absolute target needs every round), then
+    every `rounds` rounds."""
+    if metric.kind == "counter":
+        early = COUNTER_ROUNDS
+    elif metric.threshold.ratio is not None and metric.statistic != "p95":
+        early = EARLY_ROUNDS
+    else:
+        early = config.rounds
+    if early < config.rounds:
+        yield early
+    yield from range(config.rounds, 1 << 30, config.rounds)
+
+
+def decided_early(metric: Metric, sub: Sequence[float], ref: Sequence[float]) -> bool:
+    """Whether the rounds so far settle a ratio verdict before the configured rounds.
+
+    Counts that are the same in every round are exact, not samples: more rounds would
+    repeat them. Otherwise every round's ratio must lie beyond the threshold by
+    EARLY_MARGIN, on the same side. Were the submission's median ratio on the other
+    side of the threshold, each round (paired, independent) would land beyond it with
+    probability at most 1/2, so all of EARLY_ROUNDS do with probability at most
+    2**-6 = 1.6% (a sign test), before the margin, which makes it far rarer: the error
+    this adds to the interval's own.
+    """
+    if metric.kind == "counter" and len(set(sub)) == 1 and len(set(ref)) == 1:
+        return True
+    threshold = metric.threshold.ratio
+    if threshold is None or len(sub) < EARLY_ROUNDS or min(ref) <= 0:
+        return False
+    ratios = [s / r for s, r in zip(sub, ref, strict=True)]
+    return (all(x > threshold * EARLY_MARGIN for x in ratios)
+            or all(x < threshold / EARLY_MARGIN for x in ratios))
 
 
 def measure_all(config: PerformanceConfig, sides: Sides, timeout: float, seed: int

@@ -177,11 +177,12 @@ class GradingPlugin:
         report = yield
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.results.append(self._record(item, call, report))
-            if self.results[-1].status != "passed":
-                self._drop_worker_if_threads_remain()
-        if self.proxy.challenge_fault is not None and self.fault_test is None:
-            self.fault_test = item.nodeid
-            item.session.shouldstop = "the challenge is broken"
+        if self.proxy.challenge_fault is not None:
+            if self.fault_test is None:
+                self.fault_test = item.nodeid
+                item.session.shouldstop = "the challenge is broken"
+        elif report.when == "call" and not report.passed:
+            self._drop_worker_if_threads_remain()
         return report
 
     def _drop_worker_if_threads_remain(self) -> None:

@@ -125,7 +125,7 @@ def test_a_timed_call_never_includes_starting_or_importing():
 
 @pytest.mark.parametrize(("counts", "rounds"), [
     ([(2000, 1000)] * 40, 3),  # exact: three rounds
-    ([(2000 + i % 2, 1000) for i in range(40)], 3 + 6),  # varying counts: then the usual 6
+    ([(2000 + i % 2, 1000) for i in range(40)], 6),  # counts that vary: the usual 6
 ])
 def test_a_counter_stops_early_only_when_its_counts_never_vary(monkeypatch, counts, rounds):
     from graders import performance
@@ -138,3 +138,23 @@ def test_a_counter_stops_early_only_when_its_counts_never_vary(monkeypatch, coun
     monkeypatch.setattr(performance, "_overhead", lambda sides: 0.001)
     result = performance.measure_metric(metric, config, sides=None, timeout=1.0, seed=1)
     assert result.verdict == "fail" and result.rounds == rounds
+
+
+@pytest.mark.parametrize(("ratios", "rounds"), [
+    ([4.0] * 40, 6),  # every round far beyond the threshold of 2: decided at the early look
+    ([0.9, 1.1] * 20, 6),  # every round far within it: likewise
+    ([4.0] * 5 + [2.2] * 35, 10),  # one round of the six near the threshold: all 10
+])
+def test_a_time_ratio_is_decided_early_only_when_every_round_is_far_from_the_threshold(
+        monkeypatch, ratios, rounds):
+    from graders import performance
+    from graders.challenge import load_challenge
+
+    config = load_challenge(PROBE).config.performance.model_copy(update={"rounds": 10})
+    metric = next(m for m in config.metrics if m.name == "work_time")
+    assert metric.threshold.ratio == 2.0 and metric.statistic == "median"
+    taken = iter((0.01 * ratio, 0.01) for ratio in ratios)
+    monkeypatch.setattr(performance, "_round", lambda *args, **kwargs: next(taken))
+    monkeypatch.setattr(performance, "_overhead", lambda sides: 0.001)
+    result = performance.measure_metric(metric, config, sides=None, timeout=1.0, seed=1)
+    assert result.rounds == rounds
