@@ -2,7 +2,7 @@
 PYTHON ?= python3
 GRADE = $(PYTHON) -m graders.cli
 
-.PHONY: install example sandbox check test validate-full check-html
+.PHONY: install example sandbox check test validate validate-full check-html
 
 install:  ## the harness and its pinned dependencies (torch: the CPU build)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -18,8 +18,10 @@ check: install  ## lint and type check
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
-test: sandbox check  ## every test, the Docker sandbox ones required (never skipped), and the quick proof of every challenge
+test: sandbox check  ## every test, the Docker sandbox ones required (never skipped)
 	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest
+
+validate: sandbox  ## the quick proof of every challenge, on docker (CI runs it after the tests)
 	$(GRADE) validate --all --sandbox docker --quick
 
 validate-full: sandbox  ## the full proof: three reference runs on both backends, and the mutants

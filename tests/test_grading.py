@@ -1,6 +1,8 @@
 """`grade` end to end, on each sandbox backend: the acceptance of the grading core."""
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -98,11 +100,25 @@ def loop_on_seven(tmp_path):
     return path
 
 
+def q3_with_call_deadline(tmp_path, seconds: int) -> Path:
+    """A copy of q3_decorator whose calls' deadline is `seconds` (5 in the original)."""
+    root = tmp_path / "challenges" / "q3_decorator"
+    shutil.copytree(Q3, root, ignore=shutil.ignore_patterns("__pycache__"))
+    toml = root / "challenge.toml"
+    toml.write_text(toml.read_text().replace("call_timeout_s = 5\n",
+                                             f"call_timeout_s = {seconds}\n", 1))
+    assert f"call_timeout_s = {seconds}\n" in toml.read_text()
+    (tmp_path / "reference").mkdir()
+    shutil.copy(REFERENCE, tmp_path / "reference" / "q3_decorator.py")
+    return root
+
+
 # The docker backend meets the same hang in the adversarial hang_in_call, and the same
 # flood of output, larger, in stdout_flood: these two run on the process backend only.
-@pytest.mark.parametrize("backend", ["process"])
-def test_infinite_loop_inside_a_call(grade, tmp_path):
-    run = grade(loop_on_seven(tmp_path))
+def test_infinite_loop_inside_a_call(tmp_path):
+    # a deadline of 2 s: six tests hang, and each costs its deadline
+    run = run_grade(q3_with_call_deadline(tmp_path, 2), loop_on_seven(tmp_path), "--sandbox",
+                    "process", json_path=tmp_path / "result.json")
     statuses = run.statuses()
     assert run.exit_code == 1
     assert statuses["test_size_never_exceeds_maxsize"] == "timeout"
