@@ -60,8 +60,12 @@ GENERIC_HIDDEN_MESSAGE = "did not behave as the contract states"
 # test's time limit); then it reports the smallest counterexample found so far.
 SHRINK_BUDGET_S = 5.0
 
+# The parent is hypothesis's own default, named: the profile in force at import is
+# "ci" wherever a CI variable is set, and its derandomize would replace our seed.
 settings.register_profile(
     "graders",
+    parent=settings.get_profile("default"),
+    derandomize=False,  # seeded by the runner (--hypothesis-seed), never by the environment
     database=None,
     deadline=None,
     print_blob=False,

@@ -66,13 +66,14 @@ class GradeRun:
 
 
 def run_grade(*args: str | Path, json_path: Path | None = None, timeout: float = 300,
-              cwd: Path = REPO, env: dict[str, str] | None = None) -> GradeRun:
-    """Run the `grade` command line as a user would, in a subprocess."""
+              cwd: Path = REPO, env: dict[str, str | None] | None = None) -> GradeRun:
+    """Run the `grade` command line as a user would, in a subprocess (`env`: variables
+    to set, or to remove where the value is None)."""
     command = [sys.executable, "-m", "graders.cli", *map(str, args)]
     if json_path is not None:
         command += ["--json", str(json_path)]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          cwd=cwd, env={**os.environ, "COLUMNS": "120", **(env or {})}
+                          cwd=cwd, env=_environment({"COLUMNS": "120", **(env or {})})
                           ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
@@ -83,6 +84,11 @@ def run_grade(*args: str | Path, json_path: Path | None = None, timeout: float =
     if json_path is not None and json_path.exists():
         result = json.loads(json_path.read_text())
     return GradeRun(process.returncode, stdout, stderr, result, process.pid)
+
+
+def _environment(changes: dict[str, str | None]) -> dict[str, str]:
+    merged: dict[str, str | None] = {**os.environ, **changes}
+    return {name: value for name, value in merged.items() if value is not None}
 
 
 def grader_containers(owner: int | None = None) -> list[str]:

@@ -203,7 +203,9 @@ def test_other_threads_see_hits_and_expiry(make_cache):
 def test_threads_calling_the_same_new_keys_together(make_cache):
     """Many threads calling the same new key at once, round after round, never hang or fail."""
     threads, rounds = 8, 600
-    cache = make_cache(ttl=1000, maxsize=16).at(0.0)
+    # f sleeps a little, so every thread of a round is inside the cache at once: without
+    # it, whether a race shows depends on the scheduler (an unlocked cache passed 1 in 8).
+    cache = make_cache(ttl=1000, maxsize=16, delay=0.0002).at(0.0)
     answer = cache.submission.call("same_key_rounds", handle=cache.handle, threads=threads,
                                    rounds=rounds, timeout=20)
     assert answer["finished"], "a call hung while other threads called for the same key"
