@@ -1,7 +1,7 @@
 """The `grade` command line.
 
     grade CHALLENGE SUBMISSION [--json PATH] [--sandbox auto|docker|process] [--seed N]
-                               [--feedback full|descriptions|score-only]
+                               [--feedback full|descriptions|score-only] [--timings]
     grade list
     grade validate CHALLENGE [--sandbox ...]
     grade sandbox build
@@ -45,6 +45,9 @@ def _grade_parser() -> argparse.ArgumentParser:
                         help="where the submission runs (auto: docker when an engine answers)")
     parser.add_argument("--seed", type=int, help="hypothesis seed (default: the challenge's)")
     parser.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    parser.add_argument("--timings", action="store_true",
+                        help="also show where the run's time went, phase by phase "
+                        "(the result records it either way)")
     parser.add_argument("--feedback", choices=FEEDBACK_LEVELS,
                         help="what the result and report keep (default: the challenge's "
                         "level, normally descriptions)")
@@ -63,7 +66,7 @@ def _check_json_path(path: Path | None) -> None:
 
 def cmd_grade(argv: list[str], console: Console) -> int:
     from graders.challenge import load_challenge
-    from graders.report import render
+    from graders.report import render, render_timings
     from graders.runner import grade
     from graders.submission import read_submission
 
@@ -76,8 +79,10 @@ def cmd_grade(argv: list[str], console: Console) -> int:
     if options.quiet:
         console.print(f"{result.status}: {result.score:g}/{result.max_score:g} {result.message}",
                       soft_wrap=True)
+        if options.timings:  # asked for by name: --quiet does not drop it
+            render_timings(result, console)
     else:
-        render(result, console)
+        render(result, console, timings=options.timings)
     if options.json:  # after the report: a path that cannot be written loses no grade
         try:
             result.write_json(options.json)

@@ -169,6 +169,10 @@ def host_factor(calibration_s: float) -> float:
 class Sides:
     submission: WorkerProxy
     reference: WorkerProxy
+    # The measured rounds completed and their seconds, over every metric: where the
+    # performance phase's time goes (result.Phase).
+    rounds: int = 0
+    rounds_s: float = 0.0
 
     def other(self, proxy: WorkerProxy) -> WorkerProxy:
         return self.reference if proxy is self.submission else self.submission
@@ -274,7 +278,10 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
         while True:  # rounds up to the next look; then more while inconclusive
             look = next(looks)
             while len(sub) < look:
+                started = time.perf_counter()
                 s, r = _round(metric, sides, timeout, flip=len(sub) % 2 == 1)
+                sides.rounds += 1
+                sides.rounds_s += time.perf_counter() - started
                 sub.append(s)
                 ref.append(r)
             judged = _judge(metric, config, np.array(sub), np.array(ref), factor, seed)

@@ -119,6 +119,10 @@ class WorkerProxy:
         self._worker: RunningWorker | None = None
         self._finished_outputs: list[tuple[str, int, int]] = []
         self.workers_started = 0
+        # Seconds spent starting workers and importing the submission, over every worker
+        # so far: the runner reports the first of each as a phase (result.Phase).
+        self.start_s = 0.0
+        self.import_s = 0.0
         self._test_deadline: float | None = None
         self._test_limit_s = 0.0
         # Once a fresh worker confirms the challenge is broken, every request raises this.
@@ -132,11 +136,20 @@ class WorkerProxy:
         if self._worker is not None and not self._quiet(self._worker):
             self._discard()  # what it sent unasked belongs to the last test, not this one
         if self._worker is None:
+            started = time.perf_counter()
             self._worker = self.backend.start(self.limits, self.job)
             self.workers_started += 1
-        answer = self._request("load", {
-            "challenge": self.challenge_id, "module": self.module, "source": self.source,
-        }, self.load_timeout_s, phase="loading the submission")  # fmt: skip
+            # start() returns before the worker is up; its answer to a ping (which runs no
+            # submitted code) is where starting ends and importing begins.
+            self._request("ping", {}, self.load_timeout_s, phase="starting the worker")
+            self.start_s += time.perf_counter() - started
+        importing = time.perf_counter()
+        try:
+            answer = self._request("load", {
+                "challenge": self.challenge_id, "module": self.module, "source": self.source,
+            }, self.load_timeout_s, phase="loading the submission")  # fmt: skip
+        finally:
+            self.import_s += time.perf_counter() - importing
         if not answer["ok"]:
             if answer["error"].get("phase") == "driver":
                 raise self._driver_fault()

@@ -32,11 +32,19 @@ Verdict = Literal["pass", "fail", "inconclusive"]
 Category = Literal["core", "robustness", "excellence"]
 Visibility = Literal["public", "hidden"]
 MetricKind = Literal["time", "counter"]
+PhaseName = Literal["start", "import", "suite", "lock", "performance", "teardown"]
 
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 TEST_STATUSES: tuple[TestStatus, ...] = get_args(TestStatus)
 VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 CATEGORIES: tuple[Category, ...] = get_args(Category)  # also the report's order
+PHASES: tuple[PhaseName, ...] = get_args(PhaseName)  # in the order a run goes through them
+
+# Fields added to schema version 1 after its first results were written. A reader takes
+# a document without them (they get their default), so those results still read (a batch
+# resumes from them); a writer always writes them. No version bump: that would make every
+# earlier reader refuse every new result, where a new key only troubles a strict one.
+ADDED_FIELDS: frozenset[str] = frozenset({"timings"})
 
 # How a document is read: exact JSON types (a bool is not a number, "1" is not
 # 1), no unknown fields. Field docstrings become the schema's descriptions.
@@ -165,6 +173,24 @@ class SandboxInfo:
     isolated: bool
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the run and the wall time it took, timed on the trusted side."""
+
+    __pydantic_config__ = _STRICT
+
+    # start: the sandbox and the first worker up; import: the submission's first import;
+    # suite: the tests; lock: waiting for the host's timing lock; performance: the figure
+    # of `performance.duration_s`; teardown: the last workers and the sandbox closed.
+    name: PhaseName
+    """start, import, suite, lock (waiting for the timing lock), performance, teardown"""
+    seconds: float
+    rounds: int | None = None
+    """performance: the measured rounds that completed, over every metric (warm-up excluded)"""
+    rounds_s: float | None = None
+    """performance: the seconds those rounds took"""
+
+
 @dataclass
 class Result:
     """One grading run of one submission against one challenge."""
@@ -189,6 +215,8 @@ class Result:
     candidate_output: CandidateOutput
     notices: list[str] = field(default_factory=list)
     """what the report says about the run (e.g. not isolated)"""
+    timings: list[Phase] = field(default_factory=list)
+    """the run's phases in order, seconds summing to at most duration_s; not in older results"""
     schema_version: Literal[1] = SCHEMA_VERSION
     """1 for this schema; a reader rejects other versions"""
 
@@ -291,13 +319,16 @@ def _describe(error: ValidationError, shown: int = 5) -> str:
 def _missing_fields(cls: type, data: Any, where: str) -> str | None:
     """The first field of `cls` (or a nested dataclass) that `data` leaves out.
 
-    Validation fills fields that have a default; a written document has them all.
+    Validation fills fields that have a default; a written document has them all, bar
+    ADDED_FIELDS in one written before they were.
     `data` has already been validated, so its shape is the dataclass's.
     """
     hints = get_type_hints(cls)
     for item in fields(cls):
         path = f"{where}.{item.name}" if where else item.name
         if item.name not in data:
+            if cls is Result and item.name in ADDED_FIELDS:
+                continue
             return path
         hint, value = hints[item.name], data[item.name]
         if is_dataclass(hint):
@@ -327,7 +358,8 @@ def json_schema() -> dict[str, Any]:
         "type": generated.pop("type"),
         "additionalProperties": generated.pop("additionalProperties"),
         "properties": {"schema_version": properties.pop("schema_version"), **properties},
-        "required": ["schema_version", *(name for name in required if name != "schema_version")],
+        "required": ["schema_version", *(name for name in required
+                                         if name != "schema_version" and name not in ADDED_FIELDS)],
         "$defs": generated.pop("$defs"),
     }
 

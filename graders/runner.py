@@ -24,6 +24,8 @@ from graders.result import (
     ChallengeInfo,
     HarnessInfo,
     Performance,
+    Phase,
+    PhaseName,
     Result,
     SubmissionInfo,
     TestResult,
@@ -126,15 +128,23 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     job = uuid.uuid4().hex[:8]
     proxy = make_proxy(backend, challenge, submission.source, job)
     perf = Performance()
+    phases: list[Phase] = []
     try:
         import_error = proxy.probe()
+        probed = time.perf_counter()
+        # Up to the first import's request, the run was starting: backend, proxy, worker.
+        phases += [_phase("start", probed - start - proxy.import_s),
+                   _phase("import", proxy.import_s)]
         tests = run_suite(challenge, proxy, seed, import_error, level, only)
         proxy.close()
+        phases.append(_phase("suite", time.perf_counter() - probed))
         if measure and import_error is None and challenge.config.performance.metrics:
-            perf = measure_performance(challenge, backend, proxy, seed, job)
+            perf = measure_performance(challenge, backend, proxy, seed, job, phases)
     finally:
+        closing = time.perf_counter()
         proxy.close()
         backend.close()
+        phases.append(_phase("teardown", time.perf_counter() - closing))
     status, score, max_score, message = scoring.decide(
         tests, perf.metrics, challenge.config.scoring.pass_mark, import_error)
     result = Result(
@@ -148,26 +158,39 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         seed=seed, started_at=started_at, duration_s=round(time.perf_counter() - start, 3),
         tests=tests, performance=perf,
         candidate_output=proxy.candidate_output(),
-        notices=notices,
+        notices=notices, timings=phases,
     )
     return apply_level(result, level)
 
 
+def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
+          rounds_s: float | None = None) -> Phase:
+    """A phase as a result records it: seconds to 0.1 ms, never below 0 (`start` is a
+    difference of differences)."""
+    return Phase(name=name, seconds=round(max(seconds, 0.0), 4), rounds=rounds,
+                 rounds_s=None if rounds_s is None else round(rounds_s, 4))
+
+
 def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerProxy,
-                        seed: int, job: str) -> Performance:
-    """Time the submission against the reference, with the host's timing lock held."""
+                        seed: int, job: str, phases: list[Phase] | None = None) -> Performance:
+    """Time the submission against the reference, with the host's timing lock held;
+    append the `lock` and `performance` phases to `phases`, if given."""
     reference = read_submission(challenge.reference_path)
     ref_proxy = make_proxy(backend, challenge, reference.source, f"{job}-ref")
     start = time.perf_counter()
     config = challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
     waited = 0.0  # for the timing lock: not part of the phase
+    sides = performance.Sides(submission=proxy, reference=ref_proxy)
     try:
         with performance.exclusive_timing() as waited:
-            sides = performance.Sides(submission=proxy, reference=ref_proxy)
             metrics = performance.measure_all(config, sides, timeout, seed)
     finally:
         ref_proxy.close()
     earned, available = scoring.performance_score(metrics)
+    measured = time.perf_counter() - start - waited
+    if phases is not None:
+        phases += [_phase("lock", waited),
+                   _phase("performance", measured, sides.rounds, sides.rounds_s)]
     return Performance(score=earned, max_score=available, metrics=metrics,
-                       duration_s=round(time.perf_counter() - start - waited, 3))
+                       duration_s=round(measured, 3))

@@ -14,7 +14,7 @@ SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
 SCHEMA_KEYS = {
     "schema_version", "status", "score", "max_score", "message", "challenge", "submission",
     "harness", "sandbox", "seed", "started_at", "duration_s", "tests", "performance",
-    "candidate_output", "notices",
+    "candidate_output", "notices", "timings",
 }
 TEST_KEYS = {"id", "name", "description", "category", "weight", "status", "duration_s",
              "message", "visibility"}

@@ -13,6 +13,7 @@ import copy
 import json
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import jsonschema
 import pytest
 
 from graders.challenge import load_challenge
-from graders.result import Result, main, schema_text
+from graders.result import ADDED_FIELDS, PHASES, Result, main, schema_text
 from graders.runner import grade
 from graders.submission import read_submission
 from tests.conftest import REPO
@@ -76,7 +77,8 @@ def test_schema_describes_the_readme_table(validator):
     documented = {name.removesuffix("[]") for cell in first_cells
                   for name in re.findall(r"`([^`]+)`", cell)}
     schema = validator.schema
-    assert documented == set(schema["properties"]) == set(schema["required"])
+    assert documented == set(schema["properties"])
+    assert set(schema["required"]) == documented - ADDED_FIELDS  # older results lack these
     assert next(iter(schema["properties"])) == "schema_version"
     assert schema["properties"]["schema_version"]["const"] == 1
     assert schema["$id"] and schema["title"] and schema["description"]
@@ -91,6 +93,8 @@ def test_real_results_are_what_they_should_be(q3_result, probe_result):
     assert q3_result.tests and not q3_result.performance.metrics
     assert {m.kind for m in probe_result.performance.metrics} == {"time", "counter"}
     assert any(m.host_factor is not None for m in probe_result.performance.metrics)
+    assert [p.name for p in probe_result.timings] == list(PHASES)
+    assert [p.name for p in q3_result.timings] == ["start", "import", "suite", "teardown"]
 
 
 def test_a_real_result_validates_against_the_schema(result, validator):
@@ -110,6 +114,15 @@ def test_a_real_result_reads_back_equal(result, tmp_path):
     result.write_json(path)
     assert Result.from_json(path) == result
     assert Result.from_json(path.read_bytes()) == result
+
+
+def test_a_result_written_before_timings_still_validates_and_reads(probe_result, validator):
+    """`timings` is a key added to schema version 1: documents without it stay valid."""
+    older = probe_result.to_dict()
+    del older["timings"]
+    assert validator.is_valid(older)
+    assert Result.from_dict(older).timings == []
+    assert Result.from_dict(older) == replace(probe_result, timings=[])
 
 
 # -- writing -----------------------------------------------------------------
@@ -166,6 +179,11 @@ WRONG: list[tuple[str, Mutation, str]] = [
     ("missing nested field with a default",
      lambda d: d["performance"]["metrics"][2].pop("host_factor"),
      "performance.metrics[2].host_factor"),
+    ("bad phase name", lambda d: d["timings"][0].update(name="warmup"), "timings[0].name"),
+    ("string for seconds", lambda d: d["timings"][1].update(seconds="0.1"),
+     "timings[1].seconds"),
+    ("missing phase field with a default", lambda d: d["timings"][4].pop("rounds"),
+     "timings[4].rounds"),
     ("unknown field", lambda d: d.update(grade="A"), "grade"),
     ("schema version 2", lambda d: d.update(schema_version=2), "schema_version"),
     ("schema version True", lambda d: d.update(schema_version=True), "schema_version"),
