@@ -9,7 +9,8 @@ part of the harness but this file and the driver kit next to it (driverkit.py),
 which it loads afresh for each driver, as the module `driverkit`. Wire format
 (mirrored by graders/protocol.py): each message is a 4-byte big-endian length and
 a UTF-8 JSON object; requests come on the original stdin, responses go out on the
-original stdout. Before any submitted code runs, those two descriptors are moved
+original stdout (or both go over the socket given with --socket, which the docker
+backend offers). Before any submitted code runs, those two descriptors are moved
 to private ones, stdin becomes /dev/null and stdout joins stderr, so whatever the
 submission prints is candidate output (read and truncated by the trusted side) and
 never mistaken for a message.
@@ -36,9 +37,17 @@ MAX_MESSAGE_CHARS = 2000
 KIT_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "driverkit.py")
 
 
-def _take_channel() -> tuple[int, int]:
-    """Move the protocol to private descriptors and point stdio at candidate output."""
-    channel_in, channel_out = os.dup(0), os.dup(1)  # os.dup: not inherited by children
+def _take_channel(socket_path: str | None) -> tuple[int, int]:
+    """Move the protocol to private descriptors (or to the trusted side's socket, when
+    given one) and point stdio at candidate output."""
+    if socket_path is None:
+        channel_in, channel_out = os.dup(0), os.dup(1)  # os.dup: not inherited by children
+    else:
+        import socket
+
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(socket_path)
+        channel_in = channel_out = connection.detach()  # not inherited by children either
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -253,8 +262,9 @@ class Worker:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--challenges", required=True)
+    parser.add_argument("--socket", help="the protocol's socket (default: stdin and stdout)")
     options = parser.parse_args()
-    channel_in, channel_out = _take_channel()
+    channel_in, channel_out = _take_channel(options.socket)
     worker = Worker(options.challenges)
     while True:
         request = read_request(channel_in)

@@ -2,17 +2,21 @@
 
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from graders.challenge import load_challenge
+from graders.proxy import WorkerFailure
 from graders.runner import make_proxy
 from graders.sandbox import open_backend
 from graders.sandbox.docker import (
+    CHANNEL_MOUNT,
     EXPIRES_LABEL,
     LABEL,
     OWNER_ID_LABEL,
     WORKER_LIFETIME_S,
+    Channel,
     DockerBackend,
     engine_client,
     owner_id,
@@ -144,3 +148,37 @@ def test_freezing_goes_through_the_cgroup_freezer(live_worker):
     proxy.pause()
     proxy.close()  # killed while frozen: thawed first, so it dies and is removed
     assert container.id[:12] not in grader_containers()
+
+
+def test_the_protocol_goes_over_a_socket_mounted_for_the_container_alone(live_worker):
+    """No engine relay per message: the channel is a Unix socket whose directory only
+    the container's user may enter, removed once the worker has connected."""
+    proxy, container = live_worker
+    worker = proxy._worker
+    assert worker.channel is not None, "the protocol went through the attached pipes"
+    assert worker.request_fd == worker.response_fd == worker.channel.fileno()
+    mounts = container.attrs["Mounts"]
+    assert [(m["Destination"], m["RW"]) for m in mounts] == [(CHANNEL_MOUNT, False)]
+    assert not Path(mounts[0]["Source"]).exists(), "the socket outlived the connection"
+    assert proxy.ping() < 0.05  # a relayed message costs about 0.25 ms, a socket 0.03 ms
+
+
+def test_without_a_local_engine_the_pipes_carry_the_protocol(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://engine.example:2375")
+    assert Channel.offer() is None
+
+
+def test_a_worker_that_never_connects_fails_at_its_first_exchange(monkeypatch):
+    """The container ends before connecting: its client's exit ends the wait, at once."""
+    monkeypatch.setattr(Channel, "docker_flags", lambda self: [])  # nothing to connect to
+    backend = open_backend("docker", REPO, Q3.root.parent, [])
+    start = time.monotonic()
+    proxy = make_proxy(backend, Q3, (REPO / "reference" / "q3_decorator.py").read_text(), "x")
+    try:
+        with pytest.raises(WorkerFailure):
+            proxy.load()
+        assert time.monotonic() - start < 20
+        assert proxy._worker is None or proxy._worker.channel is None
+    finally:
+        proxy.close()
+        backend.close()

@@ -7,6 +7,7 @@ contained; the worker program and the wire protocol are the same for all.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import threading
 from abc import ABC, abstractmethod
@@ -69,13 +70,19 @@ class CandidateOutput:
 
 
 class RunningWorker(ABC):
-    """One started worker: its protocol pipes, its candidate output, and control."""
+    """One started worker: its protocol channel, its candidate output, and control.
 
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+    The channel is the process's stdin and stdout, or a connected socket when the
+    backend made one (see docker.py: it spares every message the engine's relays).
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes],
+                 channel: socket.socket | None = None) -> None:
         assert process.stdin and process.stdout and process.stderr
         self.process = process
-        self.request_fd = process.stdin.fileno()
-        self.response_fd = process.stdout.fileno()
+        self.channel = channel
+        self.request_fd = process.stdin.fileno() if channel is None else channel.fileno()
+        self.response_fd = process.stdout.fileno() if channel is None else channel.fileno()
         self.output = CandidateOutput(process.stderr)
 
     @abstractmethod
@@ -96,7 +103,7 @@ class RunningWorker(ABC):
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-        for pipe in (self.process.stdin, self.process.stdout):
+        for pipe in (self.process.stdin, self.process.stdout, self.channel):
             if pipe is not None:
                 pipe.close()
         self.output.finish()

@@ -23,7 +23,8 @@ HEADER = struct.Struct(">I")
 
 
 def _channel():
-    """The protocol's read and write descriptors: the first pipes among 3..20."""
+    """The protocol's read and write descriptors: the first pipes among 3..20, or one
+    socket open for both (the docker backend's channel)."""
     ends = {}
     for fd in range(3, 21):
         try:
@@ -34,6 +35,8 @@ def _channel():
             continue
         if target.startswith(("pipe:", "socket:")):
             ends.setdefault(flags & 3, fd)
+    if os.O_RDWR in ends and os.O_RDONLY not in ends:
+        return ends[os.O_RDWR], ends[os.O_RDWR]
     return ends.get(os.O_RDONLY), ends.get(os.O_WRONLY)
 
 
@@ -86,10 +89,17 @@ def _take_over():
     if channel_in is None or channel_out is None:
         return
     trusted_in, trusted_out = os.dup(channel_in), os.dup(channel_out)
-    worker_in_r, worker_in_w = os.pipe()
-    worker_out_r, worker_out_w = os.pipe()
-    os.dup2(worker_in_r, channel_in)  # the worker now reads what the relay gives it
-    os.dup2(worker_out_w, channel_out)  # and answers to the relay
+    if channel_in == channel_out:  # one socket both ways: a socket pair replaces it
+        import socket
+
+        worker_end, relay_end = (end.detach() for end in socket.socketpair())
+        worker_in_w = worker_out_r = relay_end
+        os.dup2(worker_end, channel_in)
+    else:
+        worker_in_r, worker_in_w = os.pipe()
+        worker_out_r, worker_out_w = os.pipe()
+        os.dup2(worker_in_r, channel_in)  # the worker now reads what the relay gives it
+        os.dup2(worker_out_w, channel_out)  # and answers to the relay
     threading.Thread(target=_relay_requests, args=(trusted_in, worker_in_w, trusted_out),
                      daemon=True).start()
     threading.Thread(target=_relay_answers, args=(worker_out_r, trusted_out),
