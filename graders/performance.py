@@ -50,6 +50,14 @@ class MeasurementFailed(Exception):
         self.side = side
 
 
+class BudgetSpent(MeasurementFailed):
+    """The run's time budget ran out before the measurement ended: the submission's
+    doing (its tests or its timed calls took the time), so its metric fails."""
+
+    def __init__(self) -> None:
+        super().__init__("submission", "the run's time budget was spent")
+
+
 # The timing lock is a readers-writer lock on LOCK_PATH. A performance phase holds it
 # exclusive. A batch (graders/batch.py) starts each `grade` process holding it shared,
 # on a descriptor the process inherits (its number in CORRECTNESS_FD_ENV), and the
@@ -169,6 +177,8 @@ def host_factor(calibration_s: float) -> float:
 class Sides:
     submission: WorkerProxy
     reference: WorkerProxy
+    # time.monotonic() by which the run's budget is spent: no call may run past it
+    deadline: float = float("inf")
     # The measured rounds completed and their seconds, over every metric: where the
     # performance phase's time goes (result.Phase).
     rounds: int = 0
@@ -195,6 +205,10 @@ def _timed_call(sides: Sides, proxy: WorkerProxy, metric: Metric, timeout: float
     """Time one batch call with the other side frozen."""
     other = sides.other(proxy)
     args = {**metric.args, "seed": seed} if metric.seeded else metric.args
+    left = sides.deadline - time.monotonic()
+    if left <= 0:
+        raise BudgetSpent
+    timeout = min(timeout, left)
     with _side(sides, proxy):
         if not proxy.alive:  # (re)start and import outside the timer: never timed
             proxy.load()
@@ -289,10 +303,11 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
                     len(sub) >= config.rounds or decided_early(metric, sub, ref))):
                 break
     except MeasurementFailed as exc:
+        message = (f"not measured to the end: {exc}" if isinstance(exc, BudgetSpent)
+                   else f"the {exc.side}'s measured operation failed: {exc}")
         return MetricResult(**header, submission=None, reference=None, ratio=None, interval=None,
                             verdict="fail" if exc.side == "submission" else "inconclusive",
-                            rounds=len(sub), overhead_s=None,
-                            message=f"the {exc.side}'s measured operation failed: {exc}")
+                            rounds=len(sub), overhead_s=None, message=message)
     if judged["verdict"] == "inconclusive":
         judged["message"] = (f"inconclusive after {len(sub)} rounds: the interval straddles "
                              "the threshold; re-run on a quieter machine")

@@ -83,11 +83,12 @@ class NotGraded(Exception):
 class GradingPlugin:
     def __init__(self, proxy: WorkerProxy, category_weights: dict[str, float],
                  import_error: str | None, hidden_messages: bool, budget_s: float,
-                 test_timeout_s: float, feedback: str = "descriptions") -> None:
+                 test_timeout_s: float, feedback: str = "descriptions",
+                 deadline: float | None = None) -> None:
         self.proxy = proxy
         self.feedback = feedback  # full: hidden tests' failures shown as public ones are
         self.budget_s = budget_s
-        self.deadline = time.monotonic() + budget_s
+        self.deadline = time.monotonic() + budget_s if deadline is None else deadline
         self.test_timeout_s = test_timeout_s
         self.weights = category_weights
         self.import_error = import_error
@@ -151,9 +152,14 @@ class GradingPlugin:
     def submission(self) -> Iterator[Submission]:
         if self.import_error is not None:
             raise NotGraded(self.import_error)
-        if time.monotonic() > self.deadline:  # a hostile submission cannot stretch a run
+        left = self.deadline - time.monotonic()
+        if left <= 0:  # a hostile submission cannot stretch a run
             pytest.skip(f"not run: the run's time budget of {self.budget_s:g} s was spent")
-        self.proxy.limit_test(self.test_timeout_s)
+        if left < self.test_timeout_s:  # nor overrun the budget inside its last test
+            self.proxy.limit_test(left, f"the run's time budget of {self.budget_s:g} s was "
+                                        "spent before the test finished")
+        else:
+            self.proxy.limit_test(self.test_timeout_s)
         try:
             self.proxy.load()
             yield Submission(self.proxy)

@@ -125,6 +125,7 @@ class WorkerProxy:
         self.import_s = 0.0
         self._test_deadline: float | None = None
         self._test_limit_s = 0.0
+        self._test_limit_why: str | None = None
         # Once a fresh worker confirms the challenge is broken, every request raises this.
         self.challenge_fault: ChallengeError | None = None
 
@@ -240,9 +241,11 @@ class WorkerProxy:
 
     # -- a test's time limit --------------------------------------------------
 
-    def limit_test(self, seconds: float | None) -> None:
-        """Bound every request from now on by a test's time limit; None lifts the limit."""
+    def limit_test(self, seconds: float | None, why: str | None = None) -> None:
+        """Bound every request from now on by a test's time limit; None lifts the limit.
+        `why` replaces the timeout's message (the run's budget, say, not the test's)."""
         self._test_limit_s = seconds or 0.0
+        self._test_limit_why = why
         self._test_deadline = None if seconds is None else time.monotonic() + seconds
 
     def _check_limits(self) -> None:
@@ -254,8 +257,9 @@ class WorkerProxy:
             raise self._test_timeout()
 
     def _test_timeout(self) -> TestTimeout:
-        return TestTimeout(
-            f"the test did not finish within its time limit of {self._test_limit_s:g} s")
+        return TestTimeout(self._test_limit_why or
+                           f"the test did not finish within its time limit of "
+                           f"{self._test_limit_s:g} s")
 
     # -- a broken challenge ----------------------------------------------------
 

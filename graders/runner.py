@@ -46,9 +46,11 @@ def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) ->
 
 def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
               import_error: str | None, feedback: str = "descriptions",
-              only: Collection[str] | None = None) -> list[TestResult]:
+              only: Collection[str] | None = None,
+              deadline: float | None = None) -> list[TestResult]:
     """Run the public and hidden tests here, on the trusted side, against `proxy`
-    (with `only`, just the tests whose names contain one of those test names).
+    (with `only`, just the tests whose names contain one of those test names), until
+    `deadline` (time.monotonic(); default: the run's budget from now).
 
     Raises ChallengeError if a test file or conftest does not import, or the proxy found
     the challenge's driver broken: the author's error, which no grade should hide.
@@ -57,7 +59,8 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
     limits = challenge.config.limits
     plugin = GradingPlugin(proxy, weights, import_error,
                            challenge.config.feedback.hidden_messages,
-                           limits.run_budget_s, limits.test_timeout_s, feedback=feedback)
+                           limits.run_budget_s, limits.test_timeout_s, feedback=feedback,
+                           deadline=deadline)
     args = [
         *map(str, challenge.suite_dirs()),
         f"--rootdir={challenge.root}", "--import-mode=importlib", "-p", "no:cacheprovider",
@@ -119,6 +122,9 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     level = feedback or challenge.config.feedback.level
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
+    # One budget for the whole run, performance phase included: a hostile submission
+    # costs at most this (plus a call's kill and the teardown), never a stalled batch.
+    deadline = time.monotonic() + challenge.config.limits.run_budget_s
     seed = challenge.config.seed if seed is None else seed
     notices: list[str] = []
     backend = open_backend(sandbox, repo_root, challenge.root.parent, notices)
@@ -135,11 +141,11 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         # Up to the first import's request, the run was starting: backend, proxy, worker.
         phases += [_phase("start", probed - start - proxy.import_s),
                    _phase("import", proxy.import_s)]
-        tests = run_suite(challenge, proxy, seed, import_error, level, only)
+        tests = run_suite(challenge, proxy, seed, import_error, level, only, deadline)
         proxy.close()
         phases.append(_phase("suite", time.perf_counter() - probed))
         if measure and import_error is None and challenge.config.performance.metrics:
-            perf = measure_performance(challenge, backend, proxy, seed, job, phases)
+            perf = measure_performance(challenge, backend, proxy, seed, job, phases, deadline)
     finally:
         closing = time.perf_counter()
         proxy.close()
@@ -172,9 +178,12 @@ def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
 
 
 def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerProxy,
-                        seed: int, job: str, phases: list[Phase] | None = None) -> Performance:
-    """Time the submission against the reference, with the host's timing lock held;
-    append the `lock` and `performance` phases to `phases`, if given."""
+                        seed: int, job: str, phases: list[Phase] | None = None,
+                        deadline: float = float("inf")) -> Performance:
+    """Time the submission against the reference, with the host's timing lock held,
+    until `deadline` (time.monotonic(); moved on by the wait for the lock, which is no
+    part of the run's own time); append the `lock` and `performance` phases to
+    `phases`, if given."""
     reference = read_submission(challenge.reference_path)
     ref_proxy = make_proxy(backend, challenge, reference.source, f"{job}-ref")
     start = time.perf_counter()
@@ -184,6 +193,7 @@ def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerPro
     sides = performance.Sides(submission=proxy, reference=ref_proxy)
     try:
         with performance.exclusive_timing() as waited:
+            sides.deadline = deadline + waited
             metrics = performance.measure_all(config, sides, timeout, seed)
     finally:
         ref_proxy.close()

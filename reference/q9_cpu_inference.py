@@ -6,12 +6,22 @@ Design:
   sequence length, eager attention so that the graph has the pattern ONNX
   Runtime's fusions know), fuses it offline with onnxruntime.transformers
   (EmbedLayerNormalization, one Attention op per layer, SkipLayerNormalization,
-  BiasGelu) and quantises selectively to INT8 with dynamic quantisation: the
-  attention projections only (each layer's fused QKV Attention becomes QAttention,
-  and its 384x384 output projection a dynamically quantised MatMul). The
-  feed-forward MatMuls stay FP32: their activations after GELU have outliers that
-  per-tensor UINT8 activations cannot hold (quantising every MatMul takes the
-  minimum cosine to the FP32 embeddings from ~0.996 down to ~0.91).
+  BiasGelu) and quantises to INT8 with dynamic quantisation (weights INT8,
+  activations UINT8 with a scale computed per call):
+  - the attention projections, per tensor: each layer's fused QKV Attention
+    becomes QAttention, and its 384x384 output projection a quantised MatMul;
+  - the feed-forward MatMuls, smoothed first (SmoothQuant): a few channels of
+    their inputs carry outliers that one per-tensor activation scale cannot hold
+    (quantising them plainly takes the minimum cosine below 0.99), so each input
+    channel j is divided by s_j = sqrt(max|x_j| / max|w_j|) (a Mul before the
+    MatMul) and the weight's row j multiplied by it, with per-column weight
+    scales. max|x_j| comes from running the FP32 graph on a few sentences of
+    CALIBRATION once. The second feed-forward MatMul of layers 0-2 stays FP32:
+    even smoothed, its activations cost 0.005-0.01 of cosine each there.
+  Measured here: minimum cosine 0.995 to the FP32 embeddings; a 48-token text
+  runs in ~4 ms instead of ~6 ms with the attention alone quantised, and the
+  weights a call streams from memory (the other side's model evicts them
+  between timed calls) shrink from ~30 MB to ~12 MB.
 - Everything is built in memory (the sandbox limits a file to 64 MB; the FP32
   model is 90 MB) and the result is kept in `work_dir`, one file per tensor, so a
   later `load` in the same sandbox only opens it.
@@ -33,7 +43,7 @@ import numpy as np
 __all__ = ["load"]
 
 THREADS = 2  # the challenge's CPU budget
-CACHE = "minilm-l6-fused-int8-attention"
+CACHE = "minilm-l6-fused-int8"
 
 
 def load(model_dir: str, work_dir: str) -> Callable[[str], np.ndarray]:
@@ -45,7 +55,7 @@ def load(model_dir: str, work_dir: str) -> Callable[[str], np.ndarray]:
     tokenizer.no_truncation()
     path = os.path.join(work_dir, CACHE, "model.onnx")
     if not os.path.isfile(path):
-        _build(model_dir, work_dir)
+        _build(model_dir, work_dir, tokenizer)
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = THREADS
@@ -73,11 +83,108 @@ def load(model_dir: str, work_dir: str) -> Callable[[str], np.ndarray]:
 # -- building the model (once per sandbox) ----------------------------------------------
 
 
+# Sentences the feed-forward inputs' ranges are measured on (any English will do: a
+# channel's range is a property of the model, not of the text).
+CALIBRATION = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Return a new list containing all items from the iterable in ascending order.",
+    "This function raises ValueError if the argument is negative.",
+    "A server that handles one request at a time is easy to reason about.",
+    "Read the file in chunks so that memory use stays bounded.",
+    "The cache evicts the least recently used entry when it is full.",
+    "Tokens are mapped to vectors, and the vectors are averaged.",
+    "If the connection is closed, the next call reconnects automatically.",
+    "Weather forecasts predict rain for most of the week in the north.",
+    "She opened the window, and the cold air filled the room.",
+    "Use a context manager to make sure the lock is always released.",
+    "The dataset contains images of handwritten digits from zero to nine.",
+    "Compute the shortest path between two nodes of an unweighted graph.",
+    "Gradients are accumulated over several small batches before each optimizer step.",
+    "Errors should never pass silently, unless explicitly silenced.",
+    "Return the number of seconds since the epoch as a floating point number.",
+)
+FIRST_LAYER_WITH_INT8_OUTPUT_DENSE = 3
+
+
 def _quantised(node: Any, weights: dict[str, tuple[int, ...]]) -> bool:
-    """Whether a node is quantised: the attention projections only (QKV and output)."""
+    """Whether a node is quantised plainly, per tensor: the attention projections."""
     if node.op_type == "Attention":
         return True
     return node.op_type == "MatMul" and weights.get(node.input[1]) == (384, 384)
+
+
+def _smoothed(node: Any, weights: dict[str, tuple[int, ...]]) -> bool:
+    """Whether a MatMul is smoothed, then quantised: the first feed-forward MatMul of
+    every layer, the second of layers 3-5."""
+    if node.op_type != "MatMul":
+        return False
+    shape = weights.get(node.input[1])
+    if shape == (384, 1536):
+        return True
+    layer = int(node.name.split("/layer.")[1].split("/")[0]) if "/layer." in node.name else -1
+    return shape == (1536, 384) and layer >= FIRST_LAYER_WITH_INT8_OUTPUT_DENSE
+
+
+def _input_ranges(model: Any, inputs: list[str], tokenize: Callable[[str], Any]
+                  ) -> dict[str, np.ndarray]:
+    """max |x_j| of each named FP32 tensor over the CALIBRATION sentences, per channel."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    graph = model.graph
+    kept = len(graph.output)
+    graph.output.extend(helper.make_tensor_value_info(name, TensorProto.FLOAT, None)
+                        for name in inputs)
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    del graph.output[kept:]
+    ranges: dict[str, np.ndarray] = {}
+    for text in CALIBRATION:
+        ids = np.array([tokenize(text).ids], dtype=np.int64)
+        found = session.run(inputs, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        for name, x in zip(inputs, found, strict=True):
+            peak = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)
+            ranges[name] = np.maximum(ranges.get(name, peak), peak)
+    return ranges
+
+
+def _smooth(model: Any, tokenize: Callable[[str], Any]) -> None:
+    """SmoothQuant the MatMuls `_smoothed` selects, in place: x / s before the MatMul
+    (a Mul), s * w in an INT8 weight with per-column scales (DynamicQuantizeMatMul)."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    initializers = {init.name: init for init in graph.initializer}
+    weights = {name: tuple(init.dims) for name, init in initializers.items()}
+    chosen = [node for node in graph.node if _smoothed(node, weights)]
+    ranges = _input_ranges(model, sorted({node.input[0] for node in chosen}), tokenize)
+    nodes = []
+    for node in graph.node:
+        if node not in chosen:
+            nodes.append(node)
+            continue
+        x, name = node.input[0], node.input[1]
+        w = numpy_helper.to_array(initializers[name]).astype(np.float32)
+        s = np.sqrt(np.maximum(ranges[x], 1e-5) / np.maximum(np.abs(w).max(axis=1), 1e-5))
+        w = w * s[:, None]
+        scale = np.abs(w).max(axis=0) / 127
+        graph.initializer.remove(initializers[name])
+        graph.initializer.extend([
+            numpy_helper.from_array(np.clip(np.rint(w / scale), -127, 127).astype(np.int8),
+                                    f"{name}_int8"),
+            numpy_helper.from_array(scale.astype(np.float32), f"{name}_scale"),
+            numpy_helper.from_array(np.zeros(w.shape[1], dtype=np.int8), f"{name}_zero_point"),
+            numpy_helper.from_array((1 / s).astype(np.float32), f"{name}_smoothing"),
+        ])
+        smoothed = f"{name}_smoothed_input"
+        nodes.append(helper.make_node("Mul", [x, f"{name}_smoothing"], [smoothed],
+                                      name=f"{node.name}_smooth"))
+        nodes.append(helper.make_node(
+            "DynamicQuantizeMatMul",
+            [smoothed, f"{name}_int8", f"{name}_scale", f"{name}_zero_point"],
+            list(node.output), name=f"{node.name}_int8", domain="com.microsoft"))
+    del graph.node[:]
+    graph.node.extend(nodes)
 
 
 def _quantise(model: Any) -> None:
@@ -133,7 +240,7 @@ def _quantise(model: Any) -> None:
     graph.node.extend(nodes)
 
 
-def _build(model_dir: str, work_dir: str) -> None:
+def _build(model_dir: str, work_dir: str, tokenizer: Any) -> None:
     import io
 
     import onnx
@@ -170,6 +277,7 @@ def _build(model_dir: str, work_dir: str) -> None:
     if not any(op.domain == "com.microsoft" for op in fused.opset_import):
         fused.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
 
+    _smooth(fused, tokenizer.encode)
     _quantise(fused)
 
     # One file per tensor (the largest, the word embeddings, is 47 MB), written aside

@@ -135,3 +135,39 @@ def test_a_failing_model_test_costs_seconds_and_the_same_statuses_every_run(tmp_
         assert tests["test_behaves_like_the_model"]["status"] == "failed"
         statuses.append({name: test["status"] for name, test in tests.items()})
     assert statuses[0] == statuses[1]
+
+
+SLOW_TEST = '''
+from graders.testing import core
+
+
+@core
+def test_a_slow_start(submission):
+    """Calls work again and again: each call takes the submission over a second."""
+    for _ in range(20):
+        assert submission.call("work", n=5) == 5
+'''
+
+
+def test_a_hostile_run_ends_within_its_budget_performance_phase_included(tmp_path):
+    """Every call of the submission takes 1.5 s (under the 2 s call deadline): its
+    tests and its timed calls would take minutes; the run's budget of 6 s ends it."""
+    root = copy_probe(tmp_path, metrics=True, run_budget_s=6)
+    _add_test(root, "hidden", "a_slow_start", SLOW_TEST)
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\n\n\ndef work(n):\n    time.sleep(1.5)\n    return n\n\n\n"
+                    "def steps(n):\n    return n\n")
+    start = time.monotonic()
+    run = grade_probe(root, slow, json_path=tmp_path / "result.json", timeout=120)
+    elapsed = time.monotonic() - start
+    assert elapsed < 6 + 5, f"the run took {elapsed:.1f} s against a budget of 6 s"
+    tests = _tests(run)
+    cut = tests["test_a_slow_start"]
+    assert cut["status"] == "timeout", cut
+    assert cut["message"].startswith("the run's time budget of 6 s was spent"), cut
+    assert {t["status"] for name, t in tests.items() if name > "test_a_slow_start"} == {
+        "skipped"}, tests
+    metrics = {m["name"]: m for m in run.result["performance"]["metrics"]}
+    for metric in metrics.values():
+        assert metric["verdict"] == "fail", metric
+        assert "the run's time budget was spent" in metric["message"], metric

@@ -165,9 +165,10 @@ class Channel:
         assert process.stdout is not None
         deadline = time.monotonic() + CONNECT_WAIT_S
         try:
+            listening, ended = self.listener.fileno(), process.stdout.fileno()
             while (left := deadline - time.monotonic()) > 0:
-                ready = select.select([self.listener, process.stdout], [], [], left)[0]
-                if self.listener in ready:
+                ready = select.select([listening, ended], [], [], left)[0]
+                if listening in ready:
                     return self.listener.accept()[0]
                 if ready:  # the client's stdout: it ended, so did the container
                     return None
