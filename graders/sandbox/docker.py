@@ -26,7 +26,7 @@ import tempfile
 import time
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 import requests
@@ -165,8 +165,9 @@ class Channel:
         assert process.stdout is not None
         deadline = time.monotonic() + CONNECT_WAIT_S
         try:
+            watched: list[socket.socket | IO[bytes]] = [self.listener, process.stdout]
             while (left := deadline - time.monotonic()) > 0:
-                ready = select.select([self.listener, process.stdout], [], [], left)[0]
+                ready = select.select(watched, [], [], left)[0]
                 if self.listener in ready:
                     return self.listener.accept()[0]
                 if ready:  # the client's stdout: it ended, so did the container
