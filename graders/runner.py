@@ -114,11 +114,13 @@ def _places(module: types.ModuleType) -> list[str]:
 def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto",
           seed: int | None = None, repo_root: Path = REPO_ROOT,
           measure: bool = True, feedback: FeedbackLevel | None = None,
-          only: Collection[str] | None = None) -> Result:
+          only: Collection[str] | None = None, backend: Backend | None = None) -> Result:
     """Grade `submission`: the suite, then (unless `measure` is False) the metrics.
 
     `feedback` (default: the challenge's level) decides what the result keeps; `only`
-    (validation's quick form) runs just the tests of those names."""
+    (validation's quick form) runs just the tests of those names. `backend`, given,
+    is used (and closed) in place of the one `sandbox` names: the project's tests pass
+    a fake, as an HTTP client is given a mock transport; `--sandbox` never can."""
     level = feedback or challenge.config.feedback.level
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
@@ -127,7 +129,8 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     deadline = time.monotonic() + challenge.config.limits.run_budget_s
     seed = challenge.config.seed if seed is None else seed
     notices: list[str] = []
-    backend = open_backend(sandbox, repo_root, challenge.root.parent, notices)
+    if backend is None:
+        backend = open_backend(sandbox, repo_root, challenge.root.parent, notices)
     if not backend.isolated:
         notices.append("This run was NOT isolated: the process backend runs the submission "
                        "as you, on this machine. Hiring teams should grade with Docker.")

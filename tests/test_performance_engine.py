@@ -1,25 +1,67 @@
-"""The performance engine end to end on the probe challenge (process backend):
-paired rounds, counters, absolute targets with host normalisation."""
+"""The performance engine end to end on the probe challenge: paired rounds, counters,
+absolute targets with host normalisation, and the side not timed frozen.
+
+The runs are on the fake backend (tests/fakes.py): each submission of the probe's
+fixtures (the reference, probe_slow.py, probe_lazy.py) is answered by a model of it
+whose batches sleep, so the grade, the suite, the engine, the proxy and the protocol
+are the real ones while no worker starts and timing costs no CPU. A real worker's
+performance phase is graded in tests/test_result_schema.py (the probe reference) and
+tests/test_timings.py (the q3 reference).
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, run_grade
+from graders import performance
+from graders.challenge import load_challenge
+from graders.runner import grade, make_proxy
+from graders.submission import read_submission
+from tests.conftest import REPO
+from tests.fakes import FakeBackend, FakeWorker, ProbeModel, driver, ok
 
 PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
+REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
+
+STEP_S = 2.5e-8  # the reference's measured batch, work(200_000), takes 5 ms
+CALIBRATION_S = performance.CALIBRATION_REFERENCE_S / 2  # a host twice the reference host's speed
+MODELS = {  # each fixture file's source, and what its worker answers
+    REFERENCE.read_text(): ProbeModel(STEP_S),
+    (SUBMISSIONS / "probe_slow.py").read_text(): ProbeModel(5 * STEP_S, steps=2),
+    (SUBMISSIONS / "probe_lazy.py").read_text(): ProbeModel(STEP_S, lazy=True),
+}
+
+
+@dataclass
+class Run:
+    result: dict[str, Any]  # as `grade --json` writes it
+    backend: FakeBackend
+
+
+def _grade(submission, lock_dir) -> Run:
+    backend = FakeBackend(driver(MODELS, calibration_s=CALIBRATION_S))
+    with pytest.MonkeyPatch.context() as patch:
+        # Batches that sleep need not wait for, nor hold up, real timing on this host.
+        patch.setattr(performance, "exclusive_timing",
+                      partial(performance.exclusive_timing, lock_dir / "perf.lock"))
+        result = grade(load_challenge(PROBE), read_submission(submission), backend=backend)
+    assert backend.left_running == [], "the run left a worker running"
+    return Run(json.loads(result.to_json()), backend)
 
 
 @pytest.fixture(scope="module")
 def slow_run(tmp_path_factory):
-    return run_grade(PROBE, SUBMISSIONS / "probe_slow.py", "--sandbox", "process",
-                     json_path=tmp_path_factory.mktemp("slow") / "r.json")
+    return _grade(SUBMISSIONS / "probe_slow.py", tmp_path_factory.mktemp("slow"))
 
 
 @pytest.fixture(scope="module")
 def reference_run(tmp_path_factory):
-    return run_grade(PROBE, REPO / "tests" / "fixtures" / "reference" / "probe.py",
-                     "--sandbox", "process",
-                     json_path=tmp_path_factory.mktemp("ref") / "r.json")
+    return _grade(REFERENCE, tmp_path_factory.mktemp("ref"))
 
 
 def _metrics(run):
@@ -47,7 +89,8 @@ def test_every_metric_reports_how_it_was_measured(reference_run):
 def test_absolute_target_is_normalised_by_the_host_speed(reference_run):
     latency = _metrics(reference_run)["work_latency"]
     assert latency["threshold"] == {"absolute": 0.5}
-    assert latency["host_factor"] > 0
+    # The calibration takes half the reference host's time here (and a sleep never less)
+    assert 0.5 <= latency["host_factor"] < 1
     assert latency["normalised"] == pytest.approx(latency["submission"] / latency["host_factor"])
 
 
@@ -71,9 +114,36 @@ def test_performance_phase_duration_is_reported(slow_run):
     assert performance["max_score"] == 3
 
 
+def test_the_side_not_timed_is_frozen_during_every_timed_call(slow_run):
+    """From the reference's first start on, every call and calibration is timed: from its
+    request to its answer, each live worker of the other side is paused."""
+    config = load_challenge(PROBE).config.performance
+    live: set[FakeWorker] = set()
+    paused: set[FakeWorker] = set()
+    timed = 0
+    measuring = False
+    for event in slow_run.backend.events:
+        side = event.worker.job.endswith("-ref")
+        measuring = measuring or side
+        if event.kind == "start":
+            live.add(event.worker)
+        elif event.kind == "kill":
+            live.discard(event.worker)
+        elif event.kind == "pause":
+            paused.add(event.worker)
+        elif event.kind == "resume":
+            paused.discard(event.worker)
+        elif measuring and event.request and event.request["op"] in ("call", "calibrate"):
+            others = {worker for worker in live if worker.job.endswith("-ref") != side}
+            assert others <= paused, (event, others - paused)
+            timed += event.kind == "request"
+    rounds = sum(2 * (m["rounds"] + (0 if m["kind"] == "counter" else config.warmup))
+                 for m in _metrics(slow_run).values())
+    assert timed == rounds + 3  # and the three calibrations of the absolute target
+
+
 def test_a_batch_that_skips_its_work_fails(tmp_path):
-    run = run_grade(PROBE, SUBMISSIONS / "probe_lazy.py", "--sandbox", "process",
-                    json_path=tmp_path / "r.json")
+    run = _grade(SUBMISSIONS / "probe_lazy.py", tmp_path)
     work = _metrics(run)["work_time"]
     assert work["verdict"] == "fail"
     assert "answered a measured batch differently from the reference" in work["message"]
@@ -89,37 +159,37 @@ def test_same_json_compares_types(a, b, same):
     assert same_json(a, b) is same
 
 
-class _LazyProxy:
-    """A stand-in worker proxy whose import takes 0.3 s and whose calls are instant."""
+def _sides(handler) -> tuple[performance.Sides, FakeBackend]:
+    backend = FakeBackend(handler)
+    challenge = load_challenge(PROBE)
+    proxies = (make_proxy(backend, challenge, "", job) for job in ("s", "s-ref"))
+    return performance.Sides(*proxies), backend
 
-    def __init__(self) -> None:
-        self.alive = False
 
-    def load(self) -> None:
-        import time
+def _unasked(request, worker):
+    raise AssertionError(f"no worker should be asked anything; asked {request}")
 
-        time.sleep(0.3)
-        self.alive = True
 
-    def call(self, name, *, timeout=None, **kwargs):
-        if not self.alive:  # what the real proxy does for a call on a closed worker
-            self.load()
-        return [1]
-
-    def pause(self) -> None: ...
-
-    def resume(self) -> None: ...
+def _slow_to_start(request, worker):
+    """A worker that takes 0.15 s to come up and as long to import, and answers calls at once."""
+    if request["op"] in ("ping", "load"):
+        time.sleep(0.15)
+    return ok([1])
 
 
 def test_a_timed_call_never_includes_starting_or_importing():
     """With warmup = 0 the first round meets a closed worker: it is loaded before the timer."""
     from graders.challenge import Metric
-    from graders.performance import Sides, _timed_call
+    from graders.performance import _timed_call
 
-    sides = Sides(submission=_LazyProxy(), reference=_LazyProxy())
-    metric = Metric(name="m", description="", operation="op", threshold={"ratio": 2}, weight=1)
-    elapsed, value = _timed_call(sides, sides.submission, metric, timeout=5, seed=1)
+    sides, backend = _sides(_slow_to_start)
+    metric = Metric(name="m", description="", operation="work", threshold={"ratio": 2}, weight=1)
+    try:
+        elapsed, value = _timed_call(sides, sides.submission, metric, timeout=5, seed=1)
+    finally:
+        sides.submission.close()
     assert value == [1]
+    assert [request["op"] for request in backend.workers[0].requests] == ["ping", "load", "call"]
     assert elapsed < 0.1, f"the timed region included the load ({elapsed:.2f} s)"
 
 
@@ -128,16 +198,15 @@ def test_a_timed_call_never_includes_starting_or_importing():
     ([(2000 + i % 2, 1000) for i in range(40)], 6),  # counts that vary: the usual 6
 ])
 def test_a_counter_stops_early_only_when_its_counts_never_vary(monkeypatch, counts, rounds):
-    from graders import performance
-    from graders.challenge import load_challenge
-
     config = load_challenge(PROBE).config.performance
     metric = next(m for m in config.metrics if m.kind == "counter")
     taken = iter(counts)
     monkeypatch.setattr(performance, "_round", lambda *args, **kwargs: next(taken))
     monkeypatch.setattr(performance, "_overhead", lambda sides: 0.001)
-    result = performance.measure_metric(metric, config, sides=None, timeout=1.0, seed=1)
-    assert result.verdict == "fail" and result.rounds == rounds
+    sides, backend = _sides(_unasked)  # the rounds are the ones given: no worker starts
+    result = performance.measure_metric(metric, config, sides, timeout=1.0, seed=1)
+    assert backend.workers == []
+    assert result.verdict == "fail" and result.rounds == sides.rounds == rounds
 
 
 @pytest.mark.parametrize(("ratios", "rounds"), [
@@ -147,14 +216,13 @@ def test_a_counter_stops_early_only_when_its_counts_never_vary(monkeypatch, coun
 ])
 def test_a_time_ratio_is_decided_early_only_when_every_round_is_far_from_the_threshold(
         monkeypatch, ratios, rounds):
-    from graders import performance
-    from graders.challenge import load_challenge
-
     config = load_challenge(PROBE).config.performance.model_copy(update={"rounds": 10})
     metric = next(m for m in config.metrics if m.name == "work_time")
     assert metric.threshold.ratio == 2.0 and metric.statistic == "median"
     taken = iter((0.01 * ratio, 0.01) for ratio in ratios)
     monkeypatch.setattr(performance, "_round", lambda *args, **kwargs: next(taken))
     monkeypatch.setattr(performance, "_overhead", lambda sides: 0.001)
-    result = performance.measure_metric(metric, config, sides=None, timeout=1.0, seed=1)
-    assert result.rounds == rounds
+    sides, backend = _sides(_unasked)  # the rounds are the ones given: no worker starts
+    result = performance.measure_metric(metric, config, sides, timeout=1.0, seed=1)
+    assert backend.workers == []
+    assert result.rounds == sides.rounds == rounds

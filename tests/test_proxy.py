@@ -1,5 +1,12 @@
-"""The worker proxy against a real worker, on each backend: deadlines, crashes,
-protocol violations, candidate output, and a fresh worker after each failure."""
+"""The worker proxy: deadlines, crashes, protocol violations, candidate output, and a
+fresh worker after each failure.
+
+What the proxy decides on its own (deadlines, a test's time limit, missing operations,
+a fresh worker after a failure) is tested on the fake backend (tests/fakes.py), whose
+workers a test scripts and observes: the proxy and the protocol run unchanged on real
+descriptors. What a real worker does (its exit code, what a submission can reach of
+the channel, what it prints, how it is frozen) is tested against one, on each backend.
+"""
 
 import time
 
@@ -19,10 +26,14 @@ from graders.proxy import (
 from graders.runner import make_proxy
 from graders.sandbox import open_backend
 from tests.conftest import REPO
+from tests.fakes import Crash, FakeBackend, ProbeModel, driver, failure, ok
 
 PROBE = load_challenge(REPO / "tests" / "fixtures" / "challenges" / "probe")
 Q3 = load_challenge("q3_decorator")
 REFERENCE = (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text()
+# Sources of submissions the fake answers for, each with a model of its worker.
+RAISES = "def work(n):\n    raise KeyError('nope')\n"
+DIES = "import os\ndef work(n):\n    os._exit(3)\n"
 
 
 def _proxy(backend_name: str, source: str, challenge=PROBE) -> WorkerProxy:
@@ -39,32 +50,179 @@ def probe():
     proxy.close()
 
 
-def test_calls_answer_with_json(probe):
-    assert probe.call("echo", value={"a": [1, 2.5, None, True]}) == {"a": [1, 2.5, None, True]}
-    assert probe.call("work", n=5) == 5
-    assert probe.ping() < 1
+class _Raises(ProbeModel):
+    def work(self, n: int, seed: int = 0) -> int:
+        raise KeyError("nope")
 
 
-def test_an_exception_is_the_submissions_not_the_workers(probe):
-    probe.source = "def work(n):\n    raise KeyError('nope')\n"
+class _Dies(ProbeModel):
+    def work(self, n: int, seed: int = 0) -> int:
+        raise Crash(3)
+
+
+def _fake_proxy(backend: FakeBackend) -> WorkerProxy:
+    return make_proxy(backend, PROBE, REFERENCE, "test")
+
+
+@pytest.fixture
+def fake():
+    """A proxy of the probe challenge on the fake backend, whose workers answer as the
+    reference, RAISES or DIES would; every worker must be killed once it is closed."""
+    models = {REFERENCE: ProbeModel(0.0), RAISES: _Raises(0.0), DIES: _Dies(0.0)}
+    backend = FakeBackend(driver(models))
+    proxy = _fake_proxy(backend)
+    yield proxy, backend
+    proxy.close()
+    assert backend.live() == [], "the proxy left a worker running"
+
+
+def test_the_fake_backend_is_never_a_sandbox_choice():
+    """It answers from inside the trusted process: not shipped, so never selectable."""
+    import importlib.util
+
+    from graders.sandbox import CHOICES
+
+    assert CHOICES == ("auto", "docker", "process")
+    assert importlib.util.find_spec("graders.sandbox.fake") is None
+    assert not any(path.name == "fakes.py" for path in (REPO / "graders").rglob("*.py"))
+
+
+def _ops(worker) -> list[str]:
+    return [r["op"] if r["op"] != "call" else r["args"]["name"] for r in worker.requests]
+
+
+def test_calls_answer_with_json(fake):
+    proxy, backend = fake
+    assert proxy.call("echo", value={"a": [1, 2.5, None, True]}) == {"a": [1, 2.5, None, True]}
+    assert proxy.call("work", n=5) == 5
+    assert proxy.ping() < 1
+    (worker,) = backend.workers
+    assert worker.requests[1] == {"op": "load", "args": {
+        "challenge": "probe", "module": "solution", "source": REFERENCE}}
+    assert worker.requests[2] == {"op": "call", "args": {
+        "name": "echo", "kwargs": {"value": {"a": [1, 2.5, None, True]}}}}
+
+
+def test_an_exception_is_the_submissions_not_the_workers(fake):
+    proxy, backend = fake
+    proxy.source = RAISES
     with pytest.raises(SubmissionRaised) as raised:
-        probe.call("work", n=1)
+        proxy.call("work", n=1)
     assert raised.value.kind == "KeyError"
-    assert probe.workers_started == 1  # the worker survives a raising submission
+    assert proxy.workers_started == 1  # the worker survives a raising submission
+    assert proxy.alive and backend.live() == backend.workers
 
 
-def test_timeout_kills_the_worker_and_the_next_call_gets_a_fresh_one(probe):
+def test_timeout_kills_the_worker_and_the_next_call_gets_a_fresh_one(fake):
+    proxy, backend = fake
     start = time.monotonic()
-    with pytest.raises(WorkerTimeout, match="within 0.3 s"):
-        probe.call("sleep", seconds=30, timeout=0.3)
+    with pytest.raises(WorkerTimeout, match="within 0.1 s"):  # a fake starts at once: short
+        proxy.call("sleep", seconds=30, timeout=0.1)
     assert time.monotonic() - start < 5
-    assert not probe.alive
-    assert probe.call("echo", value=1) == 1
-    assert probe.workers_started == 2
+    assert not proxy.alive
+    assert backend.workers[0].killed  # the hung worker is gone, not left behind
+    assert proxy.call("echo", value=1) == 1
+    assert proxy.workers_started == 2
+    assert _ops(backend.workers[1]) == ["ping", "load", "echo"]  # imported afresh
+
+
+def test_a_worker_that_dies_in_a_call_is_a_crash_and_the_next_call_gets_a_fresh_one(fake):
+    proxy, backend = fake
+    proxy.source = DIES
+    with pytest.raises(WorkerCrashed, match="exited with code 3 during operation 'work'"):
+        proxy.call("work", n=1)
+    assert not proxy.alive and backend.workers[0].killed
+    proxy.source = REFERENCE
+    assert proxy.call("work", n=2) == 2
+    assert proxy.workers_started == 2
+
+
+@pytest.mark.parametrize(("answer", "needle"), [
+    (b"\xff\xff\xff\xffgarbage", "byte message; the cap is"),
+    ({"ok": "yes"}, "without a boolean 'ok' field"),
+    (failure("DriverError", "tampered"), "DriverError: tampered"),
+])
+def test_a_malformed_or_refused_answer_is_a_protocol_violation(answer, needle):
+    def answers(request, worker):
+        return answer if request["op"] == "call" else ok()
+
+    backend = FakeBackend(answers)
+    proxy = _fake_proxy(backend)
+    try:
+        with pytest.raises(ProtocolViolation, match=needle):
+            proxy.call("work", n=1)
+        assert not proxy.alive and backend.workers[0].killed
+    finally:
+        proxy.close()
+
+
+def test_unknown_operation_is_the_challenges_fault(fake):
+    proxy, backend = fake
+    with pytest.raises(MissingOperation, match="no operation '__init__'") as raised:
+        proxy.call("__init__")
+    assert raised.value.exit_code == 2
+    assert proxy.challenge_fault is raised.value
+    with pytest.raises(MissingOperation):  # every later request: the run is over
+        proxy.call("echo", value=1)
+    assert backend.workers == []  # decided on the trusted side: no worker was started
+
+
+def test_a_missing_operation_is_known_before_any_worker_hears_of_it(fake):
+    """The driver's operations are read on the trusted side: no worker's word is needed."""
+    proxy, backend = fake
+    proxy.load()
+    with pytest.raises(MissingOperation, match="challenge 'probe' is broken"):
+        proxy.call("no_such_operation")
+    assert proxy.workers_started == 1 and proxy.alive  # the live worker never heard of it
+    assert _ops(backend.workers[0]) == ["ping", "load"]
+
+
+def test_a_tests_time_limit_ends_the_call_in_flight_and_every_later_one(fake):
+    proxy, backend = fake
+    proxy.load()
+    proxy.limit_test(0.2)
+    start = time.monotonic()
+    with pytest.raises(TestTimeout, match="time limit of 0.2 s"):
+        proxy.call("sleep", seconds=30, timeout=60)
+    assert time.monotonic() - start < 3
+    assert not proxy.alive  # the worker busy with the abandoned call is gone
+    assert backend.workers[0].killed
+    with pytest.raises(TestTimeout):
+        proxy.call("echo", value=1)
+    assert not proxy.alive and proxy.workers_started == 1  # raised at once, no new worker
+    proxy.limit_test(None)
+    assert proxy.call("echo", value=1) == 1
+
+
+def test_a_calls_own_deadline_still_applies_under_a_test_limit(fake):
+    proxy, _ = fake
+    proxy.limit_test(30)
+    with pytest.raises(WorkerTimeout, match="operation 'sleep' did not finish within 0.1 s"):
+        proxy.call("sleep", seconds=30, timeout=0.1)
+
+
+def test_candidate_output_is_gathered_over_every_worker_and_truncated():
+    def prints_and_dies(request, worker):
+        if request["op"] == "call":
+            worker.print("x" * 40_000)
+            raise Crash(1)
+        return ok()
+
+    backend = FakeBackend(prints_and_dies)
+    proxy = _fake_proxy(backend)
+    try:
+        for _ in range(2):
+            with pytest.raises(WorkerCrashed):
+                proxy.call("work", n=1)
+        output = proxy.candidate_output()
+        assert output.total_bytes == 80_000 and output.truncated
+        assert output.text == "x" * 64 * 1024
+    finally:
+        proxy.close()
 
 
 def test_exit_inside_a_call_is_a_crash(probe):
-    probe.source = "import os\ndef work(n):\n    os._exit(3)\n"
+    probe.source = DIES  # the real worker's exit code reaches the message
     with pytest.raises(WorkerCrashed, match="code 3"):
         probe.call("work", n=1)
     probe.source = REFERENCE
@@ -91,48 +249,6 @@ def test_forged_answer_on_the_channel_is_a_protocol_violation(probe):
     )
     with pytest.raises(ProtocolViolation):
         probe.call("work", n=1)
-
-
-def test_unknown_operation_is_the_challenges_fault(probe):
-    with pytest.raises(MissingOperation, match="no operation '__init__'") as raised:
-        probe.call("__init__")
-    assert raised.value.exit_code == 2
-    assert probe.challenge_fault is raised.value
-    with pytest.raises(MissingOperation):  # every later request: the run is over
-        probe.call("echo", value=1)
-
-
-def test_a_missing_operation_is_known_before_any_worker_hears_of_it(backend):
-    """The driver's operations are read on the trusted side: no worker's word is needed."""
-    proxy = _proxy(backend, REFERENCE_Q3, challenge=Q3)
-    try:
-        proxy.load()
-        with pytest.raises(MissingOperation, match="challenge 'q3_decorator' is broken"):
-            proxy.call("no_such_operation")
-        assert proxy.workers_started == 1 and proxy.alive  # the live worker never heard of it
-    finally:
-        proxy.close()
-
-
-def test_a_tests_time_limit_ends_the_call_in_flight_and_every_later_one(probe):
-    probe.load()
-    probe.limit_test(0.5)
-    start = time.monotonic()
-    with pytest.raises(TestTimeout, match="time limit of 0.5 s"):
-        probe.call("sleep", seconds=30, timeout=60)
-    assert time.monotonic() - start < 3
-    assert not probe.alive  # the worker busy with the abandoned call is gone
-    with pytest.raises(TestTimeout):
-        probe.call("echo", value=1)
-    assert not probe.alive and probe.workers_started == 1  # raised at once, no new worker
-    probe.limit_test(None)
-    assert probe.call("echo", value=1) == 1
-
-
-def test_a_calls_own_deadline_still_applies_under_a_test_limit(probe):
-    probe.limit_test(30)
-    with pytest.raises(WorkerTimeout, match="operation 'sleep' did not finish within 0.3 s"):
-        probe.call("sleep", seconds=30, timeout=0.3)
 
 
 @pytest.mark.parametrize(("source", "needle"), [
