@@ -26,7 +26,8 @@ Design:
   model is 90 MB) and the result is kept in `work_dir`, one file per tensor, so a
   later `load` in the same sandbox only opens it.
 - `encode` tokenises with the `tokenizers` library (padding and truncation off:
-  one text, no padding), runs the session with 2 intra-op threads, and takes the
+  one text, no padding), runs the session with 2 intra-op threads (not spinning
+  between ops), and takes the
   mean of the token embeddings over the attention mask, L2-normalised.
 """
 
@@ -62,6 +63,10 @@ def load(model_dir: str, work_dir: str) -> Callable[[str], np.ndarray]:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Requests come one at a time, with other work between them: threads that spin
+    # waiting for the next op only take the CPUs from it. Measured here, alternating
+    # with another model's calls: p95 7.8 ms without spinning, 10.7 ms with it.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     run = session.run
     tokenize = tokenizer.encode
