@@ -130,3 +130,31 @@ def test_edits_must_match_exactly_once():
 def test_a_test_only_the_stub_fails_is_dead_unless_declared():
     assert dead_tests({"test_a", "test_b"}, [], {}) == ["test_a", "test_b"]
     assert dead_tests({"test_a", "test_b"}, [], {"test_b": "why"}) == ["test_a"]
+
+
+@pytest.mark.parametrize("stub_metrics", ["fail", "pass"])
+def test_a_correct_slow_stub_must_fail_by_its_metrics(probe, tmp_path, stub_metrics):
+    """q9's stub is correct and slow: it passes every test, so it is measured, and only
+    a metric that fails it makes the challenge valid."""
+    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
+                    "process", json_path=tmp_path / "r.json")
+    real = Result.from_dict(run.result)
+    measured: list[bool] = []
+
+    def grader(submission, measure, only):
+        if submission.path.name == "stub.py":
+            measured.append(measure)
+            if measure and stub_metrics == "fail":
+                return dataclasses.replace(real, status="failed")
+            return real
+        if submission.path.name == "probe.py":
+            return real
+        return dataclasses.replace(real, status="failed", tests=[
+            dataclasses.replace(t, status="failed") for t in real.tests])
+
+    report = validate(load_challenge(probe), grader, quick=True)
+    assert measured == [False, True]
+    stub = [run for run in report.runs if run.label.startswith("stub")]
+    assert [run.label for run in stub] == ["stub, measured"]
+    assert stub[0].problems == ([] if stub_metrics == "fail" else
+                                ["the stub passes every test and every required metric"])
