@@ -168,14 +168,15 @@ def test_a_spent_run_budget_skips_the_remaining_tests(tmp_path):
     (tmp_path / "reference").mkdir()
     shutil.copy(REPO / "tests" / "fixtures" / "reference" / "probe.py", tmp_path / "reference")
     toml = challenge / "challenge.toml"
-    toml.write_text(toml.read_text().replace("test_timeout_s = 30",
-                                             "test_timeout_s = 30\nrun_budget_s = 1.5"))
+    # The budget covers the whole run: the first import (1 s), then a test (1 s to import).
+    toml.write_text(toml.read_text().replace("run_budget_s = 300", "run_budget_s = 3"))
+    assert "run_budget_s = 3" in toml.read_text()
     slow = tmp_path / "slow_import.py"
     slow.write_text("import time\ntime.sleep(1.0)\n"
                     + (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text())
     run = run_grade(challenge, slow, "--sandbox", "process", json_path=tmp_path / "r.json")
     tests = run.result["tests"]
     assert tests[0]["status"] == "passed"
-    assert tests[-1]["status"] == "skipped"
-    assert "time budget of 1.5 s was spent" in tests[-1]["message"]
+    assert tests[-1]["status"] in ("skipped", "timeout")  # not started, or cut
+    assert "time budget of 3 s was spent" in tests[-1]["message"]
     assert run.result["score"] <= run.result["max_score"] - tests[-1]["weight"]  # no points
