@@ -282,20 +282,10 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
     report.problems += name_problems(challenge, expected)
     metrics = bool(challenge.config.performance.metrics)
 
-    # The same file graded the same way twice in one proof (q9's stub is also a known-bad)
-    # is graded once; the reference's runs are not shared: they are the flakiness check.
-    shared: dict[tuple[str, bool, frozenset[str] | None], Result] = {}
-
     def run(label: str, expect: str, submission: Submission | None, measure: bool,
-            problems: list[str], only: frozenset[str] | None = None,
-            share: bool = True) -> Run:
+            problems: list[str], only: frozenset[str] | None = None) -> Run:
         started = time.perf_counter()
-        result = None
-        if submission is not None:
-            key = (submission.sha256, measure, only)
-            result = shared.get(key) if share else None
-            if result is None:
-                result = shared[key] = grader(submission, measure, only)
+        result = grader(submission, measure, only) if submission is not None else None
         done = Run(label, expect, result, round(time.perf_counter() - started, 1), problems)
         report.runs.append(done)
         return done
@@ -321,8 +311,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
     references: list[Result] = []
     reference = read_submission(challenge.reference_path)
     for number in range(1 if quick else REFERENCE_RUNS):
-        ref = run(f"reference #{number + 1}", "passed, full score", reference, metrics, [],
-                  share=False)
+        ref = run(f"reference #{number + 1}", "passed, full score", reference, metrics, [])
         assert ref.result is not None
         if ref.result.status != "passed" or ref.result.score != ref.result.max_score:
             ref.problems.append(f"{ref.result.status} with {ref.result.score:g}/"

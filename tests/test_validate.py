@@ -158,28 +158,3 @@ def test_a_correct_slow_stub_must_fail_by_its_metrics(probe, tmp_path, stub_metr
     assert [run.label for run in stub] == ["stub, measured"]
     assert stub[0].problems == ([] if stub_metrics == "fail" else
                                 ["the stub passes every test and every required metric"])
-
-
-def test_a_file_graded_twice_the_same_way_is_graded_once_but_the_reference_thrice(probe, tmp_path):
-    """q9's stub is also a known-bad: one grading serves both; the reference's three
-    gradings stay three (they are the flakiness check)."""
-    shutil.copy(probe / "stub.py", probe / "known_bad" / "the_stub.py")
-    with (probe / "known_bad" / "outcomes.toml").open("a") as outcomes:
-        outcomes.write('\n[the_stub]\nwhy = "the stub itself"\nstatus = "failed"\nfail = []\n')
-    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
-                    "process", json_path=tmp_path / "r.json")
-    real = Result.from_dict(run.result)
-    gradings: list[tuple[str, bool]] = []
-
-    def grader(submission, measure, only):
-        gradings.append((submission.path.name, measure))
-        if submission.path.name == "probe.py":
-            return real
-        return dataclasses.replace(real, status="failed", tests=[
-            dataclasses.replace(t, status="failed") for t in real.tests])
-
-    report = validate(load_challenge(probe), grader)
-    assert gradings.count(("stub.py", False)) == 1
-    assert not any(name == "the_stub.py" for name, _ in gradings)  # served by the stub's
-    assert gradings.count(("probe.py", True)) == 3
-    assert "known_bad/the_stub" in [run.label for run in report.runs]
