@@ -29,7 +29,6 @@ import os
 import re
 import struct
 import tempfile
-import time
 from typing import Any
 
 DIM = 384
@@ -457,22 +456,19 @@ class Driver:
     def __init__(self, submission: Any) -> None:
         self.submission = submission
         self.encoder: Any = None
-        self.load_s: float | None = None
         self.seen: set[str] = set()
         self.last: dict[str, Any] | None = None
 
     def load(self) -> dict[str, Any]:
         """Call load(model_dir, work_dir) unless this import did already: whether it
-        returned a callable, and the seconds it took (as this worker measured them)."""
+        returned a callable. (Its time is the harness's to take: the load budget is the
+        call's timeout, on the trusted side.)"""
         if self.encoder is None:
-            started = time.perf_counter()
             encoder = self.submission.load(model_dir(), work_dir())
-            self.load_s = time.perf_counter() - started
             if not callable(encoder):
-                return {"callable": False, "type": type(encoder).__name__,
-                        "seconds": self.load_s}
+                return {"callable": False, "type": type(encoder).__name__}
             self.encoder = encoder
-        return {"callable": True, "type": None, "seconds": self.load_s}
+        return {"callable": True, "type": None}
 
     def _encoder(self) -> Any:
         if self.encoder is None:
@@ -508,9 +504,3 @@ class Driver:
     def last_embedding(self) -> dict[str, Any] | None:
         """What encode returned in the last encode_fresh, and its text's digest."""
         return self.last
-
-    def load_seconds(self) -> dict[str, Any]:
-        """Reported, not timed: the seconds load() took in this sandbox (loading now if
-        it has not yet), as the worker measured them."""
-        self._encoder()
-        return {"counters": {"load_s": round(self.load_s or 0.0, 3)}}
