@@ -71,10 +71,19 @@ def write_message(fd: int, message: dict[str, Any], deadline: float | None = Non
         raise ChannelClosed("the worker's input is closed") from exc
 
 
+def _read(fd: int, size: int) -> bytes:
+    """Up to `size` bytes; b"" once the worker is gone. A socket whose worker exited with
+    a request of ours unread is reset, not at its end: that is the same death."""
+    try:
+        return os.read(fd, size)
+    except ConnectionResetError:
+        return b""
+
+
 def expect_silence(fd: int) -> None:
     """Between requests the worker says nothing; anything readable now was forged or is stale."""
     if select.select([fd], [], [], 0)[0]:
-        if not os.read(fd, 1):
+        if not _read(fd, 1):
             raise ChannelClosed("the worker closed its output")
         raise ChannelError("the worker sent a message nobody asked for")
 
@@ -89,7 +98,7 @@ def _read_exactly(fd: int, size: int, deadline: float) -> bytes:
         ready, _, _ = select.select([fd], [], [], timeout)
         if not ready:
             raise ChannelTimeout
-        chunk = os.read(fd, min(remaining, 1 << 20))
+        chunk = _read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise ChannelClosed("the worker closed its output")
         chunks.append(chunk)

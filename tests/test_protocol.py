@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import time
 
 import pytest
@@ -78,6 +79,19 @@ def test_closed_channel(pipe):
     os.close(write_fd)
     with pytest.raises(protocol.ChannelClosed):
         protocol.read_message(read_fd, time.monotonic() + 1)
+
+
+def test_a_socket_whose_worker_died_with_our_request_unread_is_closed_not_an_error():
+    """The docker channel is a socket: a worker that exits without reading our request
+    resets it (ECONNRESET), which is the worker's death like any closed channel."""
+    ours, worker = socket.socketpair()
+    with ours:
+        protocol.write_message(ours.fileno(), {"op": "ping", "args": {}})
+        worker.close()  # exits with the request unread
+        with pytest.raises(protocol.ChannelClosed):
+            protocol.expect_silence(ours.fileno())
+        with pytest.raises(protocol.ChannelClosed):
+            protocol.read_message(ours.fileno(), time.monotonic() + 1)
 
 
 def test_request_cap():
