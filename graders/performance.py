@@ -261,6 +261,12 @@ def _host_factor(sides: Sides) -> float:
 def _round(metric: Metric, sides: Sides, timeout: float, flip: bool) -> tuple[float, float]:
     """One interleaved round: (submission figure, reference figure)."""
     order = (sides.reference, sides.submission)
+    for proxy in order:
+        # (Re)start and import outside the timer, both sides before either is timed: a
+        # spare worker not yet taken by a load would run on while the other side is timed.
+        with _side(sides, proxy):
+            if not proxy.alive:
+                proxy.load()
     seed = secrets.randbits(31)  # fresh: a submission cannot prepare its answers
     taken: dict[str, tuple[float, Any]] = {}
     for proxy in order[::-1] if flip else order:

@@ -22,7 +22,9 @@ submission cannot blame the challenge by forging the claim.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
 from typing import Any
 
 from graders import protocol
@@ -117,6 +119,7 @@ class WorkerProxy:
         self.job = job
         self.operations = operations  # the driver's, read on the trusted side; None: unknown
         self._worker: RunningWorker | None = None
+        self._spare: Future[RunningWorker] | None = None
         self._finished_outputs: list[tuple[str, int, int]] = []
         self.workers_started = 0
         # Seconds spent starting workers and importing the submission, over every worker
@@ -138,7 +141,7 @@ class WorkerProxy:
             self._discard()  # what it sent unasked belongs to the last test, not this one
         if self._worker is None:
             started = time.perf_counter()
-            self._worker = self.backend.start(self.limits, self.job)
+            self._worker = self._take_spare() or self.backend.start(self.limits, self.job)
             self.workers_started += 1
             # start() returns before the worker is up; its answer to a ping (which runs no
             # submitted code) is where starting ends and importing begins.
@@ -168,9 +171,54 @@ class WorkerProxy:
             return f"the worker died while importing the submission: {exc}"
         return None
 
+    def warm_spare(self) -> None:
+        """Start a worker in the background, to be the next one a load needs: its start
+        (a container, an interpreter) then overlaps other work. No submitted code runs in
+        it until a load takes it, and it runs no request before; close() kills it unused."""
+        if self._spare is not None:
+            return
+        spare: Future[RunningWorker] = Future()
+
+        def start() -> None:
+            try:
+                spare.set_result(self._start_up())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the spare
+                spare.set_exception(exc)
+
+        self._spare = spare
+        threading.Thread(target=start, name="spare-worker", daemon=True).start()
+
+    def _start_up(self) -> RunningWorker:
+        worker = self.backend.start(self.limits, self.job)
+        try:  # up and answering, as load() would find it
+            answer = self._exchange(worker, "ping", {}, time.monotonic() + self.load_timeout_s)
+        except BaseException:
+            worker.kill()
+            raise
+        if not answer.get("ok"):
+            worker.kill()
+            raise protocol.ChannelError("a spare worker did not answer its ping")
+        return worker
+
+    def _take_spare(self) -> RunningWorker | None:
+        """The spare worker, once up; None if there is none or it failed to start (the
+        caller then starts one as if there had been no spare)."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        try:
+            return spare.result()
+        except Exception:  # noqa: BLE001 - a normal start will meet the cause and name it
+            return None
+
     def close(self) -> None:
         if self._worker is not None:
             self._discard()
+
+    def close_spare(self) -> None:
+        spare = self._take_spare()
+        if spare is not None:
+            spare.kill()
 
     def _discard(self) -> None:
         assert self._worker is not None

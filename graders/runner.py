@@ -136,6 +136,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
                        "as you, on this machine. Hiring teams should grade with Docker.")
     job = uuid.uuid4().hex[:8]
     proxy = make_proxy(backend, challenge, submission.source, job)
+    reference: WorkerProxy | None = None  # made only to measure: a kit has no reference
     perf = Performance()
     phases: list[Phase] = []
     try:
@@ -144,14 +145,23 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         # Up to the first import's request, the run was starting: backend, proxy, worker.
         phases += [_phase("start", probed - start - proxy.import_s),
                    _phase("import", proxy.import_s)]
+        measuring = measure and import_error is None and bool(challenge.config.performance.metrics)
+        if measuring:  # the performance phase's two fresh workers start while the suite runs
+            reference = make_proxy(backend, challenge,
+                                   read_submission(challenge.reference_path).source, f"{job}-ref")
+            proxy.warm_spare()
+            reference.warm_spare()
         tests = run_suite(challenge, proxy, seed, import_error, level, only, deadline)
         proxy.close()
         phases.append(_phase("suite", time.perf_counter() - probed))
-        if measure and import_error is None and challenge.config.performance.metrics:
-            perf = measure_performance(challenge, backend, proxy, seed, job, phases, deadline)
+        if reference is not None:
+            perf = measure_performance(challenge, proxy, reference, seed, phases, deadline)
     finally:
         closing = time.perf_counter()
-        proxy.close()
+        for side in (proxy, reference):
+            if side is not None:
+                side.close()
+                side.close_spare()
         backend.close()
         phases.append(_phase("teardown", time.perf_counter() - closing))
     status, score, max_score, message = scoring.decide(
@@ -180,15 +190,13 @@ def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
                  rounds_s=None if rounds_s is None else round(rounds_s, 4))
 
 
-def measure_performance(challenge: Challenge, backend: Backend, proxy: WorkerProxy,
-                        seed: int, job: str, phases: list[Phase] | None = None,
+def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: WorkerProxy,
+                        seed: int, phases: list[Phase] | None = None,
                         deadline: float = float("inf")) -> Performance:
-    """Time the submission against the reference, with the host's timing lock held,
-    until `deadline` (time.monotonic(); moved on by the wait for the lock, which is no
-    part of the run's own time); append the `lock` and `performance` phases to
-    `phases`, if given."""
-    reference = read_submission(challenge.reference_path)
-    ref_proxy = make_proxy(backend, challenge, reference.source, f"{job}-ref")
+    """Time the submission (`proxy`) against the reference (`ref_proxy`), with the
+    host's timing lock held, until `deadline` (time.monotonic(); moved on by the wait
+    for the lock, which is no part of the run's own time); append the `lock` and
+    `performance` phases to `phases`, if given."""
     start = time.perf_counter()
     config = challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any

@@ -137,6 +137,41 @@ def test_a_worker_that_dies_in_a_call_is_a_crash_and_the_next_call_gets_a_fresh_
     assert proxy.workers_started == 2
 
 
+def test_a_spare_worker_is_the_next_one_a_load_needs_and_runs_nothing_before(fake):
+    proxy, backend = fake
+    proxy.warm_spare()
+    proxy.warm_spare()  # one spare at most
+    assert proxy.call("echo", value=1) == 1
+    (worker,) = backend.workers  # the spare: no second start
+    assert _ops(worker) == ["ping", "ping", "load", "echo"]  # up, then what load() does
+    proxy.close()
+    assert proxy.call("echo", value=2) == 2  # no spare left: a worker starts as before
+    assert len(backend.workers) == 2 and proxy.workers_started == 2
+
+
+def test_an_unused_spare_is_killed():
+    backend = FakeBackend(driver({REFERENCE: ProbeModel(0.0)}))
+    proxy = _fake_proxy(backend)
+    proxy.warm_spare()
+    proxy.close_spare()
+    assert len(backend.workers) == 1 and backend.live() == []
+
+
+def test_a_spare_that_does_not_start_is_replaced_by_a_worker_that_does():
+    def handler(request, worker):
+        if worker.number == 0:
+            raise Crash(1)  # the spare dies before it answers its ping
+        return driver({REFERENCE: ProbeModel(0.0)})(request, worker)
+
+    backend = FakeBackend(handler)
+    proxy = _fake_proxy(backend)
+    proxy.warm_spare()
+    assert proxy.call("echo", value=3) == 3
+    assert [w.killed for w in backend.workers] == [True, False]
+    proxy.close()
+    assert backend.live() == []
+
+
 @pytest.mark.parametrize(("answer", "needle"), [
     (b"\xff\xff\xff\xffgarbage", "byte message; the cap is"),
     ({"ok": "yes"}, "without a boolean 'ok' field"),

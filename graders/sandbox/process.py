@@ -142,8 +142,10 @@ def _remove_tree(path: str) -> None:
         subprocess.run(["rm", "-rf", "--", path], check=False, capture_output=True)
 
 
-def _apply_limits(limits: Limits) -> None:
-    """Runs in the child between fork and exec."""
+def _apply_limits(pid: int, limits: Limits) -> None:
+    """Set the worker's limits from here, once it runs: no submitted code runs in it before
+    its first request, and no preexec_fn runs between fork and exec (unsafe once the
+    trusted process has threads: a spare worker starts on one, see proxy.warm_spare)."""
     memory = limits.memory_mb * MB
     for name, value in (
         (resource.RLIMIT_DATA, memory),
@@ -151,7 +153,10 @@ def _apply_limits(limits: Limits) -> None:
         (resource.RLIMIT_CORE, 0),
         (resource.RLIMIT_NOFILE, limits.open_files),
     ):
-        resource.setrlimit(name, (value, value))
+        try:
+            resource.prlimit(pid, name, (value, value))
+        except ProcessLookupError:
+            return  # it died already: its first request will say how
 
 
 class ProcessBackend(Backend):
@@ -181,8 +186,8 @@ class ProcessBackend(Backend):
             cwd=home,
             env=env,
             start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits),  # noqa: PLW1509 - no threads at fork time
         )
+        _apply_limits(process.pid, limits)
         return ProcessWorker(process, home)
 
 
