@@ -32,6 +32,11 @@ class Cache:
         assert type(outcome["computed"]) is int and outcome["computed"] in (0, 1)
         return outcome["computed"] == 1
 
+    def fill(self, keys: range) -> None:
+        """Call with each key in turn (in one request), as `self(key)` for each would."""
+        answer = self.submission.call("call_each", handle=self.handle, keys=list(keys))
+        assert not answer["raised"], f"a call raised {answer['raised'][0]} unexpectedly"
+
     def at(self, now: float) -> Cache:
         self.submission.call("set_time", handle=self.handle, now=now)
         return self

@@ -79,6 +79,14 @@ class Driver:
         answer["computed"] = cached.calls - before
         return answer
 
+    def call_each(self, handle: int, keys: list[Any]) -> dict[str, Any]:
+        """f(key) for each key in turn, in one request (filling a cache of thousands
+        takes milliseconds, not a round trip each): what those calls raised, if anything."""
+        wrapper = self.cached[handle].wrapper
+        raised = [answer["raised"]["type"] for answer in (outcome(wrapper, [key], None)
+                                                         for key in keys) if answer["raised"]]
+        return {"raised": raised[:5]}
+
     def calls(self, handle: int) -> int:
         return self.cached[handle].calls
 

@@ -27,8 +27,7 @@ def test_maxsize_below_one_is_rejected(submission, maxsize):
 def test_maxsize_none_is_unbounded(make_cache):
     """maxsize=None keeps every entry."""
     cache = make_cache(ttl=100, maxsize=None).at(0.0)
-    for key in range(2000):
-        cache(key)
+    cache.fill(range(2000))
     assert cache.info()[2:] == (None, 2000), "maxsize=None did not keep every entry"
     assert not cache.computed(0), "maxsize=None evicted an entry"
 
@@ -146,8 +145,7 @@ def test_default_maxsize_is_unbounded(make_cache):
     """Without a maxsize argument the cache is unbounded and cache_info().maxsize is None."""
     cache = make_cache(ttl=100).at(0.0)
     assert cache.info() == (0, 0, None, 0), "a new cache without maxsize is not (0, 0, None, 0)"
-    for key in range(300):
-        cache(key)
+    cache.fill(range(300))
     assert cache.info()[2:] == (None, 300), "the default maxsize did not keep every entry"
     assert not cache.computed(0), "the default maxsize evicted an entry"
 
