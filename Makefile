@@ -2,7 +2,7 @@
 PYTHON ?= python3
 GRADE = $(PYTHON) -m graders.cli
 
-.PHONY: install example sandbox check test validate validate-q9 validate-full check-html
+.PHONY: install example sandbox check test validate validate-q9 validate-full speed check-html
 
 install:  ## the harness and its pinned dependencies (torch: the CPU build)
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
@@ -35,6 +35,9 @@ validate-q9: sandbox  ## the full proof of q9_cpu_inference on both backends (~1
 validate-full: sandbox  ## the full proof: three reference runs on both backends, and the mutants
 	$(GRADE) validate --all --sandbox docker --mutants
 	$(GRADE) validate --all --sandbox process
+
+speed: sandbox  ## how long one grading takes, phase by phase (q3: reference and a one-test failure, both backends)
+	$(PYTHON) -m benchmarks.grade_speed --runs 5
 
 HTML_CHECK = build/html-check
 check-html: install  ## a real batch report, checked in headless Chromium (apt-get install -y chromium)
