@@ -174,7 +174,8 @@ class WorkerProxy:
     def warm_spare(self) -> None:
         """Start a worker in the background, to be the next one a load needs: its start
         (a container, an interpreter) then overlaps other work. No submitted code runs in
-        it until a load takes it, and it runs no request before; close() kills it unused."""
+        it until a load takes it, and it runs no request before but a ping; close_spare()
+        kills it unused."""
         if self._spare is not None:
             return
         spare: Future[RunningWorker] = Future()

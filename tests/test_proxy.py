@@ -336,3 +336,17 @@ def test_pause_freezes_the_worker(backend):
 
 
 REFERENCE_Q3 = (REPO / "reference" / "q3_decorator.py").read_text()
+
+
+def test_a_process_worker_runs_under_the_challenges_limits(probe):
+    """Set on the worker from the trusted side before its first request (prlimit), not
+    between fork and exec: the trusted process has threads (a spare's) when it forks."""
+    probe.load()
+    pid = probe._worker.process.pid
+    limits = {line[:26].strip(): line[26:].split()[:2]
+              for line in open(f"/proc/{pid}/limits").read().splitlines()[1:]}
+    mb = 1024 * 1024
+    assert limits["Max data size"] == [str(PROBE.limits.memory_mb * mb)] * 2
+    assert limits["Max file size"] == [str(PROBE.limits.file_size_mb * mb)] * 2
+    assert limits["Max open files"] == [str(PROBE.limits.open_files)] * 2
+    assert limits["Max core file size"] == ["0", "0"]
