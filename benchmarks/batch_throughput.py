@@ -89,12 +89,19 @@ def main() -> int:
           f"--sandbox {options.sandbox}; statuses {dict(statuses)}")
     print(f"summed over the {len(graded)} grade processes: worker start {start_s:.0f} s, "
           f"correctness {tests_s:.0f} s, performance {perf_s:.0f} s, other {other_s:.0f} s")
+    phases: Counter[str] = Counter()
+    for record in graded:
+        for phase in record.result.timings or []:
+            phases[phase.name] += phase.seconds
+    if phases:  # what the results record, phase by phase (grade --timings)
+        print("summed phases: " + ", ".join(f"{name} {seconds:.0f} s"
+                                            for name, seconds in phases.items()))
     if graded:
         print(f"per graded submission: {sum(r.wall_s for r in graded) / len(graded):.1f} s "
               f"in its process, of which performance {perf_s / len(graded):.1f} s")
     summary = {"wall_s": wall, "submissions": len(files), "graded": len(graded),
                "worker_start_s": start_s, "correctness_s": tests_s, "performance_s": perf_s,
-               "other_s": other_s}
+               "other_s": other_s, "phases_s": dict(phases)}
     if options.one_by_one:
         alone_dir = options.out / "alone"
         alone_dir.mkdir(exist_ok=True)
