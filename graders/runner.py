@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import sys
 import time
@@ -12,13 +13,10 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from graders import __version__, performance, scoring
+from graders import __version__, scoring
 from graders.challenge import REPO_ROOT, Challenge, driver_operations
 from graders.errors import ChallengeError
 from graders.feedback import FeedbackLevel, apply_level
-from graders.plugin import GradingPlugin
 from graders.proxy import MissingOperation, WorkerProxy
 from graders.result import (
     ChallengeInfo,
@@ -32,6 +30,10 @@ from graders.result import (
 )
 from graders.sandbox import Backend, open_backend
 from graders.submission import Submission, read_submission
+
+# What the suite and the performance phase use, ~0.3 s of imports (pytest, hypothesis,
+# numpy): imported by grade() while the first worker starts, not before it.
+SUITE_TOOLS = ("pytest", "graders.plugin", "graders.performance")
 
 
 def make_proxy(backend: Backend, challenge: Challenge, source: str, job: str) -> WorkerProxy:
@@ -55,6 +57,10 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
     Raises ChallengeError if a test file or conftest does not import, or the proxy found
     the challenge's driver broken: the author's error, which no grade should hide.
     """
+    import pytest
+
+    from graders.plugin import GradingPlugin
+
     weights = {str(k): v for k, v in challenge.config.scoring.categories.items()}
     limits = challenge.config.limits
     plugin = GradingPlugin(proxy, weights, import_error,
@@ -66,6 +72,10 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
         f"--rootdir={challenge.root}", "--import-mode=importlib", "-p", "no:cacheprovider",
         "--assert=plain", "--tb=short", f"--hypothesis-seed={seed}", "-q", "--no-header",
         "-p", "no:timeout",  # the proxy enforces each test's time limit (see plugin.py)
+        # No submitted code runs in this process, so nothing here raises unraisable
+        # exceptions (that plugin's five gc passes cost ~0.2 s a run); nor do the suites
+        # use anyio or pytest-benchmark, which would be imported for every run.
+        "-p", "no:unraisableexception", "-p", "no:anyio", "-p", "no:benchmark",
         "-c", "/dev/null",
         *(["-k", " or ".join(sorted(only))] if only else []),
     ]
@@ -140,9 +150,13 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     perf = Performance()
     phases: list[Phase] = []
     try:
+        proxy.warm_spare()  # the first worker starts while the suite's tools import
+        for tool in SUITE_TOOLS:
+            importlib.import_module(tool)
         import_error = proxy.probe()
         probed = time.perf_counter()
-        # Up to the first import's request, the run was starting: backend, proxy, worker.
+        # Up to the first import's request, the run was starting: backend, proxy, worker
+        # (and, meanwhile, the suite's tools importing).
         phases += [_phase("start", probed - start - proxy.import_s),
                    _phase("import", proxy.import_s)]
         measuring = measure and import_error is None and bool(challenge.config.performance.metrics)
@@ -197,6 +211,8 @@ def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: Wor
     host's timing lock held, until `deadline` (time.monotonic(); moved on by the wait
     for the lock, which is no part of the run's own time); append the `lock` and
     `performance` phases to `phases`, if given."""
+    from graders import performance
+
     start = time.perf_counter()
     config = challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any

@@ -87,6 +87,31 @@ class Driver:
                                                          for key in keys) if answer["raised"]]
         return {"raised": raised[:5]}
 
+    def run_steps(self, handle: int, steps: list[Any]) -> dict[str, Any]:
+        """A whole sequence in one request (a model test sends hundreds): each step is
+        ("call", key, as_keyword), ("set_time", now) or ("clear",). Answers cache_info()
+        before the first step, and after each step that step's observation: for a call,
+        "computed" and what it raised ("raised": a type name or None), and "info"."""
+        start, observations = self.info(handle)["named"], []
+        for step in steps:
+            observed: dict[str, Any] = {}
+            if step[0] == "call":
+                _, key, as_keyword = step
+                answer = self.call(handle, [] if as_keyword else [key],
+                                   {"k": key} if as_keyword else None)
+                raised = answer["raised"]
+                observed = {"computed": answer["computed"],
+                            "raised": raised["type"] if raised else None}
+            elif step[0] == "set_time":
+                self.set_time(handle, step[1])
+            elif step[0] == "clear":
+                self.clear(handle)
+            else:
+                raise ValueError(f"unknown step {step[0]!r}")
+            observed["info"] = self.info(handle)["named"]
+            observations.append(observed)
+        return {"start": start, "steps": observations}
+
     def calls(self, handle: int) -> int:
         return self.cached[handle].calls
 
@@ -128,7 +153,7 @@ class Driver:
         handle = made["handle"]
         first = self.call(handle, [1])
         second = self.call(handle, [1])
-        time.sleep(ttl * 2)
+        time.sleep(ttl * 1.25)  # sleep() never returns early: past the TTL by a margin
         third = self.call(handle, [1])
         return {"computed": [first["computed"], second["computed"], third["computed"]],
                 "raised": [c["raised"] for c in (first, second, third) if c["raised"]]}
