@@ -36,8 +36,9 @@ class Cached:
                 self.calls += 1
                 number = self.calls
                 programmed = self.outcomes.pop(0) if self.outcomes else {"value": number}
-            if self.delay:
-                time.sleep(self.delay)
+            delay = programmed.get("delay", self.delay)
+            if delay:
+                time.sleep(delay)
             if "advance" in programmed:  # time passes while f computes
                 self.clock.set(programmed["advance"])
             if "raise" in programmed:
@@ -66,7 +67,8 @@ class Driver:
     def program(self, handle: int, outcomes: list[dict[str, Any]]) -> None:
         """Queue what the next underlying calls return ({"value": v}) or raise ({"raise": m}).
 
-        With "advance": t, the clock reads t once that call of f has run.
+        With "advance": t, the clock reads t once that call of f has run; with "delay": s,
+        that call takes s seconds (in place of the function's own delay).
         """
         self.cached[handle].outcomes.extend(outcomes)
 

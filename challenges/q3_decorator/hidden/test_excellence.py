@@ -17,8 +17,8 @@ def test_concurrent_misses_run_the_function_once(make_cache):
 @excellence
 def test_waiting_callers_do_not_hang_when_the_computation_raises(make_cache):
     """When the computation concurrent callers wait for raises, none of them waits forever."""
-    cache = make_cache(ttl=100, delay=0.2).at(0.0)
-    cache.program({"raise": "boom"})
+    cache = make_cache(ttl=100).at(0.0)
+    cache.program({"raise": "boom", "delay": 0.2})  # the others wait for this one
     answer = cache.submission.call("concurrent_same_key", handle=cache.handle, threads=8,
                                    timeout=3)
     results, underlying = answer["results"], answer["underlying"]
