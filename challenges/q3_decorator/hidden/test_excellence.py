@@ -38,6 +38,6 @@ def test_waiting_callers_never_hang_when_computations_keep_raising(make_cache):
     cache = make_cache(ttl=1000, maxsize=16).at(0.0)
     cache.program(*[{"raise": "boom"}] * (threads * rounds))
     answer = cache.submission.call("same_key_rounds", handle=cache.handle, threads=threads,
-                                   rounds=rounds, timeout=20)
+                                   rounds=rounds, wait=2.0, timeout=20)
     assert answer["finished"], "a call hung while other threads called for the same key"
     assert answer["errors"] == ["ValueError"], "a call did not raise the function's exception"

@@ -120,7 +120,7 @@ def test_thread_safety(make_cache):
     threads, calls = 8, 3000
     cache = make_cache(ttl=1000, maxsize=16).at(0.0)
     answer = cache.submission.call("hammer", handle=cache.handle, threads=threads, calls=calls,
-                                   keys=40, timeout=15)
+                                   keys=40, timeout=5)  # ~0.4 s when nothing deadlocks
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
     assert hits + misses == threads * calls, "hits + misses is not the number of calls"
@@ -205,7 +205,7 @@ def test_threads_calling_the_same_new_keys_together(make_cache):
     # it, whether a race shows depends on the scheduler (an unlocked cache passed 1 in 8).
     cache = make_cache(ttl=1000, maxsize=16, delay=0.0002).at(0.0)
     answer = cache.submission.call("same_key_rounds", handle=cache.handle, threads=threads,
-                                   rounds=rounds, timeout=20)
+                                   rounds=rounds, wait=2.0, timeout=20)
     assert answer["finished"], "a call hung while other threads called for the same key"
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
