@@ -27,8 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from graders.batch import materialise_known  # noqa: E402
 from graders.challenge import load_challenge  # noqa: E402
-
-PHASES = ("start", "import", "suite", "lock", "performance", "teardown")
+from graders.result import PHASES  # noqa: E402
 
 
 def grade_once(challenge: str, path: Path, sandbox: str, out: Path) -> dict[str, float]:
