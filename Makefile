@@ -18,15 +18,18 @@ check: install  ## lint and type check
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
+# Two pytest-xdist workers, a module with costly module-scoped fixtures on one worker
+# (`xdist_group`); a performance phase is never timed alongside another test's grading
+# (graders/timing_lock.py).
 test: sandbox check  ## every test, the Docker sandbox ones required (never skipped)
-	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest
+	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest -n 2 --dist loadgroup
 
 # q9_cpu_inference is proved by hand (`make validate-q9`): its quick proof takes 6-7 min
 # and its margin check (the reference's p95 within 8 ms) rides this host's speed drift.
 QUICK_PROVED = q3_decorator q3_rate_limiter q6_bidirectional_bfs q7_grad_accumulation
 
 validate: sandbox  ## the quick proof of the challenges CI proves, on docker (CI runs it after the tests)
-	for id in $(QUICK_PROVED); do $(GRADE) validate $$id --sandbox docker --quick || exit 1; done
+	for id in $(QUICK_PROVED); do $(GRADE) validate $$id --sandbox docker --quick --jobs 2 || exit 1; done
 
 validate-q9: sandbox  ## the full proof of q9_cpu_inference on both backends (~15 min)
 	$(GRADE) validate q9_cpu_inference --sandbox docker

@@ -10,7 +10,7 @@ not UTF-8, too large, or not .py are listed with the reason and skipped.
 (pytest and hypothesis keep global state), up to `--jobs` at a time. Correctness
 phases run in parallel, performance phases one at a time with the CPUs to
 themselves: a child is started holding the host's timing lock shared (see
-`performance.try_correctness_lock`), so while any performance phase runs or waits
+`graders/timing_lock.py`), so while any performance phase runs or waits
 no child starts, and a performance phase waits for the running correctness phases
 to end. Children are in their own session (a Ctrl-C reaches the batch, which
 stops them) and die with the batch (PR_SET_PDEATHSIG).
@@ -56,7 +56,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from graders import __version__, performance, similarity
+from graders import __version__, similarity, timing_lock
 from graders.challenge import REPO_ROOT, Challenge
 from graders.errors import GraderError, UsageError
 from graders.feedback import FeedbackLevel
@@ -243,7 +243,7 @@ def _start(options: Options, job: _Job, lock_fd: int, set_up: Callable[[], None]
                str(entry.path.resolve()), "--json", str(json_path), "--quiet",
                "--sandbox", options.sandbox, "--seed", str(options.seed),
                "--feedback", options.feedback]
-    env = {**os.environ, performance.CORRECTNESS_FD_ENV: str(lock_fd), "COLUMNS": "160"}
+    env = {**os.environ, timing_lock.CORRECTNESS_FD_ENV: str(lock_fd), "COLUMNS": "160"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT,
@@ -371,7 +371,7 @@ def run_batch(options: Options, entries: list[Entry], console: Console) -> Outco
             waiting_since: float | None = None
             while pending or running:
                 while pending and len(running) < options.jobs and outcome.fatal is None:
-                    lock_fd = performance.try_correctness_lock()
+                    lock_fd = timing_lock.try_correctness_lock()
                     if lock_fd is None:  # a performance phase runs or waits: keep off the CPUs
                         waiting_since = waiting_since or time.monotonic()
                         break

@@ -3,7 +3,7 @@
     grade CHALLENGE SUBMISSION [--json PATH] [--sandbox auto|docker|process] [--seed N]
                                [--feedback full|descriptions|score-only] [--timings]
     grade list
-    grade validate CHALLENGE [--sandbox ...]
+    grade validate CHALLENGE [--sandbox ...] [--quick] [--mutants] [--jobs N]
     grade sandbox build
     grade batch CHALLENGE SUBMISSION_OR_DIR... --out DIR [--jobs N]   (graders/batch.py)
     grade report RESULT.json [--html PATH]
@@ -28,6 +28,8 @@ from graders.sandbox import CHOICES
 
 if TYPE_CHECKING:
     from graders.challenge import Challenge
+    from graders.result import Result
+    from graders.submission import Submission
 
 
 class _Parser(argparse.ArgumentParser):
@@ -115,7 +117,8 @@ def cmd_validate(argv: list[str], console: Console) -> int:
                              "that must only fail named tests run on those tests alone")
     parser.add_argument("--mutants", action="store_true",
                         help="also grade generated one-point mutants of the reference")
-    parser.add_argument("--jobs", type=int, default=2, help="mutants graded at once")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="gradings at once (each in a fresh interpreter when above 1)")
     options = parser.parse_args(argv)
     if options.all == (options.challenge is not None):
         raise UsageError("Give one challenge or --all; run `grade validate --help` for usage.")
@@ -129,9 +132,12 @@ def cmd_validate(argv: list[str], console: Console) -> int:
 
 
 def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Console) -> bool:
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
     from rich.markup import escape
 
-    from graders.runner import grade
     from graders.validate import QUICK_LEAVES_OUT, Run, validate
 
     console.print(f"[bold]{challenge.id}[/]: validating on --sandbox {options.sandbox}")
@@ -145,9 +151,19 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
         for problem in run.problems:
             console.print(f"       [red]- {escape(problem)}[/]", soft_wrap=True)
 
-    report = validate(challenge, lambda sub, measure, only: grade(
-        challenge, sub, sandbox=options.sandbox, measure=measure, feedback="descriptions",
-        only=only), quick=options.quick, log=show)
+    started = time.perf_counter()
+    if options.jobs > 1:
+        # pytest and hypothesis keep global state: gradings at once need interpreters
+        # apart, each grading one submission after another as `--jobs 1` does here.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=options.jobs, mp_context=spawn) as pool:
+            report = validate(challenge, lambda sub, measure, only: pool.submit(
+                _grade_for_validation, challenge.root, sub, options.sandbox, measure, only
+            ).result(), quick=options.quick, jobs=options.jobs, log=show)
+    else:
+        report = validate(challenge, lambda sub, measure, only: _grade_for_validation(
+            challenge.root, sub, options.sandbox, measure, only), quick=options.quick, log=show)
+    wall_s = time.perf_counter() - started
     for problem in report.problems:
         console.print(f"  [red]FAIL[/] {escape(problem)}", soft_wrap=True)
     ok = report.ok
@@ -162,8 +178,17 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
         console.print(f"  [dim]Note: {QUICK_LEAVES_OUT}.[/]", soft_wrap=True)
     verdict = "[green]valid[/]" if ok else "[red]NOT valid[/]"
     console.print(f"{challenge.id}: {verdict} ({len(report.runs)} gradings, "
-                  f"{report.duration_s:.0f} s in all)")
+                  f"{report.duration_s:.0f} s of grading in {wall_s:.0f} s)")
     return ok
+
+
+def _grade_for_validation(root: Path, submission: Submission, sandbox: str, measure: bool,
+                          only: frozenset[str] | None) -> Result:
+    from graders.challenge import load_challenge
+    from graders.runner import grade
+
+    return grade(load_challenge(root), submission, sandbox=sandbox, measure=measure,
+                 feedback="descriptions", only=only)
 
 
 def cmd_batch(argv: list[str], console: Console) -> int:

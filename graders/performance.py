@@ -13,16 +13,12 @@ verdict no round leaves in doubt (`decided_early`).
 
 from __future__ import annotations
 
-import fcntl
-import os
 import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +37,6 @@ from graders.result import MetricResult
 CALIBRATION_N = 2_000_000
 CALIBRATION_REFERENCE_S = 0.113
 BOOTSTRAP_SAMPLES = 2000
-LOCK_PATH = Path(os.environ.get("GRADERS_LOCK_DIR", tempfile.gettempdir())) / "graders-perf.lock"
 
 
 class MeasurementFailed(Exception):
@@ -58,63 +53,6 @@ class BudgetSpent(MeasurementFailed):
 
     def __init__(self) -> None:
         super().__init__("submission", "the run's time budget was spent")
-
-
-# The timing lock is a readers-writer lock on LOCK_PATH. A performance phase holds it
-# exclusive. A batch (graders/batch.py) starts each `grade` process holding it shared,
-# on a descriptor the process inherits (its number in CORRECTNESS_FD_ENV), and the
-# process drops it when its performance phase begins: so no timing overlaps the
-# correctness work of a batch, which keeps the CPUs to the timed side (DESIGN §5). A
-# timer holds the turnstile from before it waits until it is done, and a shared hold
-# is taken only through the turnstile, so waiting correctness work never starves it.
-CORRECTNESS_FD_ENV = "GRADERS_CORRECTNESS_LOCK_FD"
-
-
-def turnstile_path(path: Path = LOCK_PATH) -> Path:
-    return path.with_name(path.name + ".turnstile")
-
-
-def try_correctness_lock(path: Path = LOCK_PATH) -> int | None:
-    """A descriptor holding the timing lock shared, for a correctness phase about to
-    start, or None (at once, never blocking) while a performance phase runs or waits."""
-    turnstile = os.open(turnstile_path(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
-    lock = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666)
-    try:
-        fcntl.flock(turnstile, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(lock)
-        return None
-    finally:
-        os.close(turnstile)  # closing releases it
-    return lock
-
-
-def release_correctness_lock() -> None:
-    """End this process's correctness phase: drop the shared hold it was started with."""
-    value = os.environ.pop(CORRECTNESS_FD_ENV, None)
-    if value is None:
-        return
-    try:
-        fcntl.flock(int(value), fcntl.LOCK_UN)
-        os.close(int(value))
-    except (ValueError, OSError):
-        pass  # not ours after all: nothing to release
-
-
-@contextmanager
-def exclusive_timing(path: Path = LOCK_PATH) -> Iterator[float]:
-    """Hold the host-wide timing lock; yields the seconds spent waiting for it."""
-    start = time.perf_counter()
-    release_correctness_lock()
-    with open(turnstile_path(path), "a") as turnstile, open(path, "a") as handle:
-        fcntl.flock(turnstile, fcntl.LOCK_EX)
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield time.perf_counter() - start
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 # -- statistics (pure) ---------------------------------------------------------

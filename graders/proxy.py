@@ -84,6 +84,10 @@ class MissingOperation(ChallengeError):
         self.detail = detail
         self.caller = "a test or a performance metric"  # the runner names the test it knows
 
+    def __reduce__(self) -> tuple[type, tuple[str, str], dict[str, str]]:
+        # Raised in a grading's own interpreter (`grade validate --jobs`), read in another.
+        return type(self), (self.challenge_id, self.detail), {"caller": self.caller}
+
     def __str__(self) -> str:
         return (f"challenge {self.challenge_id!r} is broken: {self.caller} called an operation "
                 f"its driver lacks ({self.detail}); fix the test or add the operation to "

@@ -13,12 +13,13 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
-from graders import __version__, scoring
+from graders import __version__, scoring, timing_lock
 from graders.challenge import REPO_ROOT, Challenge, driver_operations
 from graders.errors import ChallengeError
 from graders.feedback import FeedbackLevel, apply_level
 from graders.proxy import MissingOperation, WorkerProxy
 from graders.result import (
+    PHASES,
     ChallengeInfo,
     HarnessInfo,
     Performance,
@@ -74,8 +75,10 @@ def run_suite(challenge: Challenge, proxy: WorkerProxy, seed: int,
         "-p", "no:timeout",  # the proxy enforces each test's time limit (see plugin.py)
         # No submitted code runs in this process, so nothing here raises unraisable
         # exceptions (that plugin's five gc passes cost ~0.2 s a run); nor do the suites
-        # use anyio or pytest-benchmark, which would be imported for every run.
+        # use anyio, pytest-benchmark or (the project's own tests do) pytest-xdist, which
+        # would be imported for every run.
         "-p", "no:unraisableexception", "-p", "no:anyio", "-p", "no:benchmark",
+        "-p", "no:xdist",
         "-c", "/dev/null",
         *(["-k", " or ".join(sorted(only))] if only else []),
     ]
@@ -134,6 +137,9 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     level = feedback or challenge.config.feedback.level
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
+    # No performance phase on this host may overlap this run's correctness work: wait
+    # for any that runs or waits (no part of the run's own time), then hold it off.
+    waited = timing_lock.hold_for_correctness()
     # One budget for the whole run, performance phase included: a hostile submission
     # costs at most this (plus a call's kill and the teardown), never a stalled batch.
     deadline = time.monotonic() + challenge.config.limits.run_budget_s
@@ -157,7 +163,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         probed = time.perf_counter()
         # Up to the first import's request, the run was starting: backend, proxy, worker
         # (and, meanwhile, the suite's tools importing).
-        phases += [_phase("start", probed - start - proxy.import_s),
+        phases += [_phase("start", probed - start - waited - proxy.import_s),
                    _phase("import", proxy.import_s)]
         measuring = measure and import_error is None and bool(challenge.config.performance.metrics)
         if measuring:  # the performance phase's two fresh workers start while the suite runs
@@ -171,6 +177,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         if reference is not None:
             perf = measure_performance(challenge, proxy, reference, seed, phases, deadline)
     finally:
+        timing_lock.release_correctness_lock()  # if no performance phase did
         closing = time.perf_counter()
         for side in (proxy, reference):
             if side is not None:
@@ -178,6 +185,7 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
                 side.close_spare()
         backend.close()
         phases.append(_phase("teardown", time.perf_counter() - closing))
+    phases = _waited_for_the_lock(phases, waited)
     status, score, max_score, message = scoring.decide(
         tests, perf.metrics, challenge.config.scoring.pass_mark, import_error)
     result = Result(
@@ -194,6 +202,16 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         notices=notices, timings=phases,
     )
     return apply_level(result, level)
+
+
+def _waited_for_the_lock(phases: list[Phase], before_start: float) -> list[Phase]:
+    """The phases with the wait before the run began added to the `lock` phase: one
+    figure for the time spent waiting for other runs' performance phases."""
+    others = [p for p in phases if p.name != "lock"]
+    if len(others) == len(phases) and before_start < 1e-4:  # never waited: no lock phase
+        return phases
+    lock = sum(p.seconds for p in phases if p.name == "lock") + before_start
+    return sorted([*others, _phase("lock", lock)], key=lambda p: PHASES.index(p.name))
 
 
 def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
@@ -219,7 +237,7 @@ def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: Wor
     waited = 0.0  # for the timing lock: not part of the phase
     sides = performance.Sides(submission=proxy, reference=ref_proxy)
     try:
-        with performance.exclusive_timing() as waited:
+        with timing_lock.exclusive_timing() as waited:
             sides.deadline = deadline + waited
             metrics = performance.measure_all(config, sides, timeout, seed)
     finally:

@@ -19,6 +19,7 @@ import hashlib
 import time
 import tomllib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,9 +272,11 @@ QUICK_LEAVES_OUT = ("the quick form graded the reference once (no flakiness chec
                     "alone (no exactness or dead-test check); the full form does it all")
 
 
-def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
+def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs: int = 1,
              log: Callable[[Run], None] = lambda run: None) -> Report:
-    """Run every grading the proof needs through `grader(submission, measure, only)`.
+    """Run every grading the proof needs through `grader(submission, measure, only)`, up
+    to `jobs` at once (then `grader` must be safe to call from several threads), and
+    judge them in a fixed order, so the report and the log read the same either way.
 
     `quick` leaves out what QUICK_LEAVES_OUT says, for a proof in minutes.
     """
@@ -281,61 +284,89 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False,
     expected = load_expected(challenge.root / "known_bad")
     report.problems += name_problems(challenge, expected)
     metrics = bool(challenge.config.performance.metrics)
+    # One at a time, each grading runs here, in this thread: grade() runs pytest, which
+    # is not to be run from other threads, so a grader safe for those grades elsewhere.
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
-    def run(label: str, expect: str, submission: Submission | None, measure: bool,
-            problems: list[str], only: frozenset[str] | None = None) -> Run:
+    def timed(submission: Submission | None, measure: bool, only: frozenset[str] | None
+              ) -> tuple[Result | None, float]:
         started = time.perf_counter()
         result = grader(submission, measure, only) if submission is not None else None
-        done = Run(label, expect, result, round(time.perf_counter() - started, 1), problems)
-        report.runs.append(done)
-        return done
+        return result, round(time.perf_counter() - started, 1)
 
-    stub_source = read_submission(challenge.root / "stub.py")
-    stub = run("stub", "failed", stub_source, False, [])
-    graded = stub.result
-    assert graded is not None
-    if graded.status == "passed" and metrics and all(t.status == "passed" for t in graded.tests):
-        # A stub may be correct and slow by design (q9's is): then its metrics must fail it.
-        report.runs.remove(stub)
-        stub = run("stub, measured", "failed by a metric", stub_source, True, [])
-        if stub.result is not None and stub.result.status == "passed":
-            stub.problems.append("the stub passes every test and every required metric")
-    else:
-        if graded.status == "passed":
-            stub.problems.append("the stub passes")
-        passing = sorted(t.name for t in graded.tests if t.status == "passed")
-        if passing:
-            stub.problems.append(f"tests pass against the stub: {passing}")
-    log(stub)
+    def start(label: str, expect: str, submission: Submission | None, measure: bool,
+              problems: list[str], only: frozenset[str] | None = None
+              ) -> Callable[[], Run]:
+        """Begin a grading; the returned function waits for it and records its Run."""
+        future = pool.submit(timed, submission, measure, only) if pool else None
 
-    references: list[Result] = []
-    reference = read_submission(challenge.reference_path)
-    for number in range(1 if quick else REFERENCE_RUNS):
-        ref = run(f"reference #{number + 1}", "passed, full score", reference, metrics, [])
-        assert ref.result is not None
-        if ref.result.status != "passed" or ref.result.score != ref.result.max_score:
-            ref.problems.append(f"{ref.result.status} with {ref.result.score:g}/"
-                                f"{ref.result.max_score:g}: {ref.result.message}")
-        if references and outcome_signature(ref.result) != outcome_signature(references[0]):
-            ref.problems.append("test outcomes differ from reference #1: the suite is flaky")
-        references.append(ref.result)
-        log(ref)
+        def finish() -> Run:  # without a pool, the grading runs now
+            result, seconds = (future.result() if future is not None
+                               else timed(submission, measure, only))
+            done = Run(label, expect, result, seconds, problems)
+            report.runs.append(done)
+            return done
+        return finish
 
-    known_bad_results: list[Result] = []
-    slow: dict[str, list[tuple[str, Result]]] = {}
-    for name, entry in sorted(expected.items()):
-        submission, problems = known_bad_submission(challenge, name, entry)
-        only = frozenset(entry.fail) if quick and entry.named_failures_suffice else None
-        done = run(f"known_bad/{name}", entry.status, submission, entry.measured and metrics,
-                   problems, only)
-        if done.result is not None:
-            done.problems += check_outcome(done.result, entry, only_named=only is not None)
-        log(done)  # with its problems: a line never says ok for a run that is not
-        if done.result is None:
-            continue
-        known_bad_results.append(done.result)
-        for metric in entry.fail_metrics:
-            slow.setdefault(metric, []).append((name, done.result))
+    try:
+        stub_source = read_submission(challenge.root / "stub.py")
+        stub_run = start("stub", "failed", stub_source, False, [])
+        reference = read_submission(challenge.reference_path)
+        reference_runs = [start(f"reference #{number + 1}", "passed, full score", reference,
+                                metrics, []) for number in range(1 if quick else REFERENCE_RUNS)]
+        known_bad_runs = []
+        for name, entry in sorted(expected.items()):
+            submission, problems = known_bad_submission(challenge, name, entry)
+            only = frozenset(entry.fail) if quick and entry.named_failures_suffice else None
+            known_bad_runs.append((name, entry, only, start(
+                f"known_bad/{name}", entry.status, submission, entry.measured and metrics,
+                problems, only)))
+
+        stub = stub_run()
+        graded = stub.result
+        assert graded is not None
+        if graded.status == "passed" and metrics and all(
+                t.status == "passed" for t in graded.tests):
+            # A stub may be correct and slow by design (q9's is): its metrics must fail it.
+            report.runs.remove(stub)
+            stub = start("stub, measured", "failed by a metric", stub_source, True, [])()
+            if stub.result is not None and stub.result.status == "passed":
+                stub.problems.append("the stub passes every test and every required metric")
+        else:
+            if graded.status == "passed":
+                stub.problems.append("the stub passes")
+            passing = sorted(t.name for t in graded.tests if t.status == "passed")
+            if passing:
+                stub.problems.append(f"tests pass against the stub: {passing}")
+        log(stub)
+
+        references: list[Result] = []
+        for finish in reference_runs:
+            ref = finish()
+            assert ref.result is not None
+            if ref.result.status != "passed" or ref.result.score != ref.result.max_score:
+                ref.problems.append(f"{ref.result.status} with {ref.result.score:g}/"
+                                    f"{ref.result.max_score:g}: {ref.result.message}")
+            if references and outcome_signature(ref.result) != outcome_signature(references[0]):
+                ref.problems.append("test outcomes differ from reference #1: the suite is flaky")
+            references.append(ref.result)
+            log(ref)
+
+        known_bad_results: list[Result] = []
+        slow: dict[str, list[tuple[str, Result]]] = {}
+        for name, entry, only, finish in known_bad_runs:
+            done = finish()
+            if done.result is not None:
+                done.problems += check_outcome(done.result, entry, only_named=only is not None)
+            log(done)  # with its problems: a line never says ok for a run that is not
+            if done.result is None:
+                continue
+            known_bad_results.append(done.result)
+            for metric in entry.fail_metrics:
+                slow.setdefault(metric, []).append((name, done.result))
+    finally:
+        if pool is not None:  # after an error, no grading not yet begun
+            pool.shutdown(cancel_futures=True)
 
     hidden = test_names(challenge.root / "hidden")
     stub_only = challenge.config.validate_.stub_only

@@ -33,6 +33,9 @@ import pytest
 from graders.challenge import load_challenge
 from graders.protocol import ChannelTimeout, write_message
 
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture starts every run.
+pytestmark = pytest.mark.xdist_group("test_adversarial")
+
 REPO = Path(__file__).resolve().parents[1]
 ADVERSARIAL = REPO / "tests" / "adversarial"
 CHALLENGE = REPO / "challenges" / "q3_decorator"

@@ -1,10 +1,9 @@
-"""`grade batch`: collecting submissions, the resumable journal, the phase lock, the outputs,
+"""`grade batch`: collecting submissions, the resumable journal, the outputs,
 and a real batch killed with SIGKILL midway and restarted."""
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from graders import __version__, performance
+from graders import __version__
 from graders.batch import Entry, Options, Outcome, Skipped, collect, resume_key, write_outputs
 from graders.challenge import load_challenge
 from graders.journal import Journal, Record, ResumeKey
@@ -193,49 +192,6 @@ def test_a_suite_changed_during_the_batch_stops_it(tmp_path):
     assert outcome.fatal is not None and outcome.fatal[0] == 2
     assert "changed while the batch ran" in outcome.fatal[1]
     assert journal.read() == []
-
-
-# -- the phase lock --------------------------------------------------------------------------------
-
-HOLD = """
-import sys, time
-from pathlib import Path
-from graders import performance
-with performance.exclusive_timing(Path(sys.argv[1])):
-    print("timing", flush=True)
-    time.sleep(30)
-"""
-
-
-def test_no_correctness_phase_starts_while_a_performance_phase_runs(tmp_path):
-    lock = tmp_path / "perf.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(lock)], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "timing"
-        assert performance.try_correctness_lock(lock) is None
-    finally:
-        holder.kill()
-        holder.wait()
-    fd = performance.try_correctness_lock(lock)
-    assert fd is not None
-    os.close(fd)
-
-
-def test_a_performance_phase_waits_for_running_correctness_phases(tmp_path, monkeypatch):
-    lock = tmp_path / "perf.lock"
-    fd = performance.try_correctness_lock(lock)
-    assert fd is not None
-    second = performance.try_correctness_lock(lock)  # correctness phases share it
-    assert second is not None
-    os.close(second)
-    with open(lock, "a") as handle, pytest.raises(BlockingIOError):
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a timer would wait
-    monkeypatch.setenv(performance.CORRECTNESS_FD_ENV, str(fd))
-    with performance.exclusive_timing(lock) as waited:  # ours is released first
-        assert waited < 5
-        assert performance.CORRECTNESS_FD_ENV not in os.environ
-        assert performance.try_correctness_lock(lock) is None  # and none starts meanwhile
 
 
 # -- the outputs -----------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ from graders.feedback import apply_level
 from tests.conftest import REPO, run_grade
 from tests.test_batch import make_result
 
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
+pytestmark = pytest.mark.xdist_group("test_feedback")
+
 PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 

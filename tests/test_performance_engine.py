@@ -10,19 +10,22 @@ tests/test_timings.py (the q3 reference).
 """
 
 import json
+import os
 import time
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import pytest
 
-from graders import performance
+from graders import performance, timing_lock
 from graders.challenge import load_challenge
 from graders.runner import grade, make_proxy
 from graders.submission import read_submission
 from tests.conftest import REPO
 from tests.fakes import FakeBackend, FakeWorker, ProbeModel, driver, ok
+
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
+pytestmark = pytest.mark.xdist_group("test_performance_engine")
 
 PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
@@ -47,10 +50,10 @@ def _grade(submission, lock_dir) -> Run:
     backend = FakeBackend(driver(MODELS, calibration_s=CALIBRATION_S))
     with pytest.MonkeyPatch.context() as patch:
         # Batches that sleep need not wait for, nor hold up, real timing on this host.
-        patch.setattr(performance, "exclusive_timing",
-                      partial(performance.exclusive_timing, lock_dir / "perf.lock"))
+        patch.setattr(timing_lock, "LOCK_PATH", lock_dir / "perf.lock")
         result = grade(load_challenge(PROBE), read_submission(submission), backend=backend)
     assert backend.left_running == [], "the run left a worker running"
+    assert timing_lock.CORRECTNESS_FD_ENV not in os.environ, "the run kept its hold on the lock"
     return Run(json.loads(result.to_json()), backend)
 
 

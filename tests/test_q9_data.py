@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
+pytestmark = pytest.mark.xdist_group("test_q9_data")
+
 HERE = Path(__file__).resolve().parent
 ROOT = next(p for p in HERE.parents if (p / "sandbox" / "driverkit.py").is_file())
 CHALLENGE = HERE.parent / "challenges" / "q9_cpu_inference"  # also as a draft: drafts/...

@@ -26,6 +26,9 @@ from graders.runner import grade
 from graders.submission import read_submission
 from tests.conftest import REPO
 
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
+pytestmark = pytest.mark.xdist_group("test_result_schema")
+
 SCHEMA_FILE = REPO / "schema" / "result-v1.json"
 PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 

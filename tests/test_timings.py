@@ -8,6 +8,9 @@ duration; the performance phase names its rounds. The table is printed with
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from io import StringIO
@@ -22,6 +25,9 @@ from graders.runner import grade
 from graders.submission import read_submission
 from tests.conftest import Q3, REPO, GradeRun, run_grade
 from tests.test_batch import make_result
+
+# Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
+pytestmark = pytest.mark.xdist_group("test_timings")
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
 SYNTAX_ERROR = REPO / "tests" / "fixtures" / "submissions" / "syntax_error.py"
@@ -103,8 +109,39 @@ def test_without_the_flag_there_is_no_table_but_the_result_has_the_phases(tmp_pa
     assert run.exit_code == 1 and run.result is not None
     assert "Timings" not in run.stdout
     assert not any(label in run.stdout for label in PHASE_LABELS.values())
-    # Not imported, so never measured: no lock, no performance phase.
-    assert [p["name"] for p in run.result["timings"]] == ["start", "import", "suite", "teardown"]
+    # Not imported, so never measured: no performance phase, and a lock phase only if
+    # the run waited for another's performance phase to end before it began.
+    names = [p["name"] for p in run.result["timings"]]
+    assert [n for n in names if n != "lock"] == ["start", "import", "suite", "teardown"]
+
+
+HOLD = """
+import sys, time
+from graders import timing_lock
+with timing_lock.exclusive_timing():
+    print("timing", flush=True)
+    time.sleep(1.5)
+"""
+
+
+def test_a_run_begun_while_another_is_timed_waits_and_records_the_wait(tmp_path):
+    """A grading's correctness work never overlaps a performance phase on the host:
+    begun during one, it waits (its `lock` phase), and its own budget starts after."""
+    env = {"GRADERS_LOCK_DIR": str(tmp_path)}
+    timer = subprocess.Popen([sys.executable, "-c", HOLD], cwd=REPO, text=True,
+                             stdout=subprocess.PIPE, env={**os.environ, **env})
+    try:
+        assert timer.stdout is not None and timer.stdout.readline().strip() == "timing"
+        run = run_grade(Q3, SYNTAX_ERROR, "--sandbox", "process", env=env,
+                        json_path=tmp_path / "r.json")
+    finally:
+        timer.kill()
+        timer.wait()
+    assert run.exit_code == 1 and run.result is not None
+    phases = {p["name"]: p["seconds"] for p in run.result["timings"]}
+    assert phases["lock"] >= 0.5, phases
+    assert phases["start"] < phases["lock"], "the wait was counted as the worker's start"
+    assert sum(phases.values()) <= run.result["duration_s"] + ROUNDING_S
 
 
 def test_quiet_keeps_the_table_asked_for(tmp_path):

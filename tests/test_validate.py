@@ -2,6 +2,8 @@
 
 import dataclasses
 import shutil
+import threading
+import time
 
 import pytest
 
@@ -84,6 +86,42 @@ def test_a_flaky_reference_is_named(probe, tmp_path):
     problems = {run.label: run.problems for run in report.runs}
     assert problems["reference #2"] and "flaky" in " ".join(problems["reference #2"])
     assert problems["reference #1"] == [] and problems["reference #3"] == []
+
+
+def test_gradings_at_once_give_the_same_report_in_the_same_order(probe, tmp_path):
+    """--jobs grades several submissions at once; the proof reads as it does one by one."""
+    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
+                    "process", json_path=tmp_path / "r.json")
+    real = Result.from_dict(run.result)
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    def grader(submission, measure, only):
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        time.sleep(0.1)
+        with lock:
+            running[0] -= 1
+        if submission.path.stem == "probe":
+            return real
+        # every other fails every test: the stub and wrong_count as declared, the slow
+        # known-bads not (their metrics pass), so the report has problems to compare
+        return dataclasses.replace(real, status="failed", tests=[
+            dataclasses.replace(t, status="failed") for t in real.tests])
+
+    reports, logged = {}, {}
+    for jobs in (1, 3):
+        running[:] = [0, 0]
+        lines: list[str] = []
+        reports[jobs] = validate(load_challenge(probe), grader, jobs=jobs,
+                                 log=lambda done, lines=lines: lines.append(done.label))
+        logged[jobs] = lines
+        assert running[1] == jobs, f"{running[1]} gradings at once with jobs={jobs}"
+    one, three = reports[1], reports[3]
+    assert [(r.label, r.problems) for r in three.runs] == [(r.label, r.problems) for r in one.runs]
+    assert three.problems == one.problems and not three.ok
+    assert logged[3] == logged[1] == [r.label for r in one.runs]
 
 
 def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_path):
