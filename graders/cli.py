@@ -157,12 +157,12 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
         # apart, each grading one submission after another as `--jobs 1` does here.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=options.jobs, mp_context=spawn) as pool:
-            report = validate(challenge, lambda sub, measure, only: pool.submit(
-                _grade_for_validation, challenge.root, sub, options.sandbox, measure, only
+            report = validate(challenge, lambda sub, metrics, only: pool.submit(
+                _grade_for_validation, challenge.root, sub, options.sandbox, metrics, only
             ).result(), quick=options.quick, jobs=options.jobs, log=show)
     else:
-        report = validate(challenge, lambda sub, measure, only: _grade_for_validation(
-            challenge.root, sub, options.sandbox, measure, only), quick=options.quick, log=show)
+        report = validate(challenge, lambda sub, metrics, only: _grade_for_validation(
+            challenge.root, sub, options.sandbox, metrics, only), quick=options.quick, log=show)
     wall_s = time.perf_counter() - started
     for problem in report.problems:
         console.print(f"  [red]FAIL[/] {escape(problem)}", soft_wrap=True)
@@ -182,13 +182,13 @@ def _validate_one(challenge: Challenge, options: argparse.Namespace, console: Co
     return ok
 
 
-def _grade_for_validation(root: Path, submission: Submission, sandbox: str, measure: bool,
-                          only: frozenset[str] | None) -> Result:
+def _grade_for_validation(root: Path, submission: Submission, sandbox: str,
+                          metrics: frozenset[str], only: frozenset[str] | None) -> Result:
     from graders.challenge import load_challenge
     from graders.runner import grade
 
-    return grade(load_challenge(root), submission, sandbox=sandbox, measure=measure,
-                 feedback="descriptions", only=only)
+    return grade(load_challenge(root), submission, sandbox=sandbox, measure=bool(metrics),
+                 metrics=metrics, feedback="descriptions", only=only)
 
 
 def cmd_batch(argv: list[str], console: Console) -> int:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graders import __version__, scoring, timing_lock
-from graders.challenge import REPO_ROOT, Challenge, driver_operations
+from graders.challenge import REPO_ROOT, Challenge, PerformanceConfig, driver_operations
 from graders.errors import ChallengeError
 from graders.feedback import FeedbackLevel, apply_level
 from graders.proxy import MissingOperation, WorkerProxy
@@ -127,11 +127,13 @@ def _places(module: types.ModuleType) -> list[str]:
 def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto",
           seed: int | None = None, repo_root: Path = REPO_ROOT,
           measure: bool = True, feedback: FeedbackLevel | None = None,
-          only: Collection[str] | None = None, backend: Backend | None = None) -> Result:
+          only: Collection[str] | None = None, metrics: Collection[str] | None = None,
+          backend: Backend | None = None) -> Result:
     """Grade `submission`: the suite, then (unless `measure` is False) the metrics.
 
     `feedback` (default: the challenge's level) decides what the result keeps; `only`
-    (validation's quick form) runs just the tests of those names. `backend`, given,
+    (validation's quick form) runs just the tests of those names, and `metrics`
+    (validation) measures just the metrics of those names. `backend`, given,
     is used (and closed) in place of the one `sandbox` names: the project's tests pass
     a fake, as an HTTP client is given a mock transport; `--sandbox` never can."""
     level = feedback or challenge.config.feedback.level
@@ -165,7 +167,11 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         # (and, meanwhile, the suite's tools importing).
         phases += [_phase("start", probed - start - waited - proxy.import_s),
                    _phase("import", proxy.import_s)]
-        measuring = measure and import_error is None and bool(challenge.config.performance.metrics)
+        config = challenge.config.performance
+        if metrics is not None:
+            config = config.model_copy(update={
+                "metrics": [m for m in config.metrics if m.name in metrics]})
+        measuring = measure and import_error is None and bool(config.metrics)
         if measuring:  # the performance phase's two fresh workers start while the suite runs
             reference = make_proxy(backend, challenge,
                                    read_submission(challenge.reference_path).source, f"{job}-ref")
@@ -175,7 +181,8 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
         proxy.close()
         phases.append(_phase("suite", time.perf_counter() - probed))
         if reference is not None:
-            perf = measure_performance(challenge, proxy, reference, seed, phases, deadline)
+            perf = measure_performance(challenge, proxy, reference, seed, phases, deadline,
+                                       config)
     finally:
         timing_lock.release_correctness_lock()  # if no performance phase did
         closing = time.perf_counter()
@@ -224,15 +231,17 @@ def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
 
 def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: WorkerProxy,
                         seed: int, phases: list[Phase] | None = None,
-                        deadline: float = float("inf")) -> Performance:
+                        deadline: float = float("inf"),
+                        config: PerformanceConfig | None = None) -> Performance:
     """Time the submission (`proxy`) against the reference (`ref_proxy`), with the
     host's timing lock held, until `deadline` (time.monotonic(); moved on by the wait
-    for the lock, which is no part of the run's own time); append the `lock` and
-    `performance` phases to `phases`, if given."""
+    for the lock, which is no part of the run's own time), on the metrics of `config`
+    (default: the challenge's); append the `lock` and `performance` phases to `phases`,
+    if given."""
     from graders import performance
 
     start = time.perf_counter()
-    config = challenge.config.performance
+    config = config or challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
     waited = 0.0  # for the timing lock: not part of the phase
     sides = performance.Sides(submission=proxy, reference=ref_proxy)

@@ -18,7 +18,7 @@ import ast
 import hashlib
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,16 +52,19 @@ class Expected(BaseModel):
     edits: list[Edit] = []
     why: str = ""
 
-    @property
-    def measured(self) -> bool:
-        """Whether its outcome depends on the performance phase."""
-        return bool(self.fail_metrics or self.pass_metrics) or self.status == "passed"
+    def metrics(self, every: Collection[str]) -> frozenset[str]:
+        """The metrics of `every` its outcome depends on, the ones to measure: all of them
+        for a known-bad that must pass (any one failing would fail it); otherwise the ones
+        it names, since no other verdict can turn a failed or error status into another."""
+        if self.status == "passed":
+            return frozenset(every)
+        return frozenset(self.fail_metrics) | frozenset(self.pass_metrics)
 
     @property
     def named_failures_suffice(self) -> bool:
         """Whether failing its named tests is its whole outcome, but for exactness: what
         the quick form checks by running those tests alone."""
-        return self.status == "failed" and bool(self.fail) and not self.measured
+        return self.status == "failed" and bool(self.fail) and not self.metrics(())
 
 
 def load_expected(known_bad: Path) -> dict[str, Expected]:
@@ -264,8 +267,10 @@ def outcome_signature(result: Result) -> list[tuple[str, str]]:
     return sorted((t.id, t.status) for t in result.tests)
 
 
-# grader(submission, measure, only): a Result; `only`, if given, names the tests to run.
-Grader = Callable[[Submission, bool, frozenset[str] | None], Result]
+# grader(submission, metrics, only): a Result, with a performance phase measuring the
+# metrics of those names (none: no performance phase); `only`, if given, names the tests
+# to run.
+Grader = Callable[[Submission, frozenset[str], frozenset[str] | None], Result]
 
 QUICK_LEAVES_OUT = ("the quick form graded the reference once (no flakiness check) and ran "
                     "each known_bad whose outcome is only failing named tests on those tests "
@@ -274,7 +279,7 @@ QUICK_LEAVES_OUT = ("the quick form graded the reference once (no flakiness chec
 
 def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs: int = 1,
              log: Callable[[Run], None] = lambda run: None) -> Report:
-    """Run every grading the proof needs through `grader(submission, measure, only)`, up
+    """Run every grading the proof needs through `grader(submission, metrics, only)`, up
     to `jobs` at once (then `grader` must be safe to call from several threads), and
     judge them in a fixed order, so the report and the log read the same either way.
 
@@ -283,18 +288,19 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
     report = Report(challenge.id)
     expected = load_expected(challenge.root / "known_bad")
     report.problems += name_problems(challenge, expected)
-    metrics = bool(challenge.config.performance.metrics)
+    every = frozenset(m.name for m in challenge.config.performance.metrics)
+    metrics = bool(every)
     # One at a time, each grading runs here, in this thread: grade() runs pytest, which
     # is not to be run from other threads, so a grader safe for those grades elsewhere.
     pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
 
-    def timed(submission: Submission | None, measure: bool, only: frozenset[str] | None
-              ) -> tuple[Result | None, float]:
+    def timed(submission: Submission | None, measure: frozenset[str],
+              only: frozenset[str] | None) -> tuple[Result | None, float]:
         started = time.perf_counter()
         result = grader(submission, measure, only) if submission is not None else None
         return result, round(time.perf_counter() - started, 1)
 
-    def start(label: str, expect: str, submission: Submission | None, measure: bool,
+    def start(label: str, expect: str, submission: Submission | None, measure: frozenset[str],
               problems: list[str], only: frozenset[str] | None = None
               ) -> Callable[[], Run]:
         """Begin a grading; the returned function waits for it and records its Run."""
@@ -310,16 +316,16 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
 
     try:
         stub_source = read_submission(challenge.root / "stub.py")
-        stub_run = start("stub", "failed", stub_source, False, [])
+        stub_run = start("stub", "failed", stub_source, frozenset(), [])
         reference = read_submission(challenge.reference_path)
         reference_runs = [start(f"reference #{number + 1}", "passed, full score", reference,
-                                metrics, []) for number in range(1 if quick else REFERENCE_RUNS)]
+                                every, []) for number in range(1 if quick else REFERENCE_RUNS)]
         known_bad_runs = []
         for name, entry in sorted(expected.items()):
             submission, problems = known_bad_submission(challenge, name, entry)
             only = frozenset(entry.fail) if quick and entry.named_failures_suffice else None
             known_bad_runs.append((name, entry, only, start(
-                f"known_bad/{name}", entry.status, submission, entry.measured and metrics,
+                f"known_bad/{name}", entry.status, submission, entry.metrics(every),
                 problems, only)))
 
         stub = stub_run()
@@ -329,7 +335,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
                 t.status == "passed" for t in graded.tests):
             # A stub may be correct and slow by design (q9's is): its metrics must fail it.
             report.runs.remove(stub)
-            stub = start("stub, measured", "failed by a metric", stub_source, True, [])()
+            stub = start("stub, measured", "failed by a metric", stub_source, every, [])()
             if stub.result is not None and stub.result.status == "passed":
                 stub.problems.append("the stub passes every test and every required metric")
         else:

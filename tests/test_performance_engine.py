@@ -46,12 +46,13 @@ class Run:
     backend: FakeBackend
 
 
-def _grade(submission, lock_dir) -> Run:
+def _grade(submission, lock_dir, metrics=None) -> Run:
     backend = FakeBackend(driver(MODELS, calibration_s=CALIBRATION_S))
     with pytest.MonkeyPatch.context() as patch:
         # Batches that sleep need not wait for, nor hold up, real timing on this host.
         patch.setattr(timing_lock, "LOCK_PATH", lock_dir / "perf.lock")
-        result = grade(load_challenge(PROBE), read_submission(submission), backend=backend)
+        result = grade(load_challenge(PROBE), read_submission(submission), backend=backend,
+                       metrics=metrics)
     assert backend.left_running == [], "the run left a worker running"
     assert timing_lock.CORRECTNESS_FD_ENV not in os.environ, "the run kept its hold on the lock"
     return Run(json.loads(result.to_json()), backend)
@@ -145,6 +146,13 @@ def test_the_side_not_timed_is_frozen_during_every_timed_call(slow_run):
     rounds = sum(2 * (m["rounds"] + (0 if m["kind"] == "counter" else config.warmup))
                  for m in _metrics(slow_run).values())
     assert timed == rounds + 3  # and the three calibrations of the absolute target
+
+
+def test_a_run_can_measure_just_some_metrics(tmp_path):
+    """Validation measures a known-bad on the metrics its outcome names, no others."""
+    run = _grade(SUBMISSIONS / "probe_slow.py", tmp_path, metrics={"work_steps"})
+    assert list(_metrics(run)) == ["work_steps"]
+    assert _grade(REFERENCE, tmp_path, metrics=set()).result["performance"]["metrics"] == []
 
 
 def test_a_batch_that_skips_its_work_fails(tmp_path):

@@ -129,9 +129,11 @@ def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_
                     "process", json_path=tmp_path / "r.json")
     real = Result.from_dict(run.result)
     asked: dict[str, list] = {}
+    measured: dict[str, frozenset[str]] = {}
 
-    def grader(submission, measure, only):
+    def grader(submission, metrics, only):
         asked.setdefault(submission.path.stem, []).append(only)
+        measured[submission.path.stem] = metrics
         if submission.path.stem == "probe":
             return real
         return dataclasses.replace(real, status="failed", tests=[
@@ -146,6 +148,12 @@ def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_
         assert asked["wrong_count"] == [
             frozenset({"test_work_returns_n", "test_work_zero"}) if quick else None]
         assert asked["twice_the_steps"] == asked["five_times_the_work"] == [None]
+        # each measured on the metrics its outcome names: no other can change a failure;
+        # the reference on all of them
+        assert measured["wrong_count"] == frozenset()
+        assert measured["twice_the_steps"] == {"work_steps"}
+        assert measured["five_times_the_work"] == {"work_time", "work_steps"}
+        assert measured["probe"] == {"work_time", "work_steps", "work_latency"}
         problems = {run.label: run.problems for run in report.runs}
         # the full form sees that wrong_count fails more than its two tests
         assert bool(problems["known_bad/wrong_count"]) is not quick
@@ -181,12 +189,12 @@ def test_a_correct_slow_stub_must_fail_by_its_metrics(probe, tmp_path, stub_metr
     run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
                     "process", json_path=tmp_path / "r.json")
     real = Result.from_dict(run.result)
-    measured: list[bool] = []
+    measured: list[frozenset[str]] = []
 
-    def grader(submission, measure, only):
+    def grader(submission, metrics, only):
         if submission.path.name == "stub.py":
-            measured.append(measure)
-            if measure and stub_metrics == "fail":
+            measured.append(metrics)
+            if metrics and stub_metrics == "fail":
                 return dataclasses.replace(real, status="failed")
             return real
         if submission.path.name == "probe.py":
@@ -195,7 +203,7 @@ def test_a_correct_slow_stub_must_fail_by_its_metrics(probe, tmp_path, stub_metr
             dataclasses.replace(t, status="failed") for t in real.tests])
 
     report = validate(load_challenge(probe), grader, quick=True)
-    assert measured == [False, True]
+    assert measured == [frozenset(), frozenset({"work_time", "work_steps", "work_latency"})]
     stub = [run for run in report.runs if run.label.startswith("stub")]
     assert [run.label for run in stub] == ["stub, measured"]
     assert stub[0].problems == ([] if stub_metrics == "fail" else
