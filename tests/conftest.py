@@ -22,6 +22,18 @@ Q3 = REPO / "challenges" / "q3_decorator"
 BACKENDS = ["process", pytest.param("docker", marks=pytest.mark.docker)]
 
 
+# A test's line for the end of the run (`record_property(SUMMARY_PROPERTY, line)`): a
+# property travels with the test's report, so it is shown from a pytest-xdist worker too.
+SUMMARY_PROPERTY = "summary_line"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == SUMMARY_PROPERTY:
+                terminalreporter.write_line(str(value))
+
+
 def docker_unavailable_reason() -> str | None:
     from graders.sandbox.docker import engine_client
     from graders.sandbox.image import find_image, image_tag

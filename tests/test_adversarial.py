@@ -23,6 +23,7 @@ import tempfile
 import time
 import tomllib
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ import pytest
 
 from graders.challenge import load_challenge
 from graders.protocol import ChannelTimeout, write_message
+from tests.conftest import SUMMARY_PROPERTY
 
 # Under pytest-xdist (`make test`) one worker runs this module: its fixture starts every run.
 pytestmark = pytest.mark.xdist_group("test_adversarial")
@@ -314,14 +316,14 @@ def test_a_worker_that_stops_reading_cannot_block_a_request() -> None:
 
 def test_nothing_remains_and_the_reference_still_passes(
         adversarial_runs: Runs, request: pytest.FixtureRequest,
-        capsys: pytest.CaptureFixture[str]) -> None:
+        record_property: Callable[[str, object], None]) -> None:
     """Runs last: every run is over; nothing of any is left, and grading still works."""
     runs = adversarial_runs.all()
     if runs:
         slowest = sorted(runs, key=lambda run: run.seconds, reverse=True)[:5]
-        with capsys.disabled():
-            print("\nadversarial: slowest runs to a verdict: " + ", ".join(
-                f"{run.name}-{run.backend} {run.seconds:.1f} s" for run in slowest))
+        # Shown in the terminal summary (tests/conftest.py), from an xdist worker too.
+        record_property(SUMMARY_PROPERTY, "adversarial: slowest runs to a verdict: " + ", ".join(
+            f"{run.name}-{run.backend} {run.seconds:.1f} s" for run in slowest))
     for run in runs:
         if run.backend == "docker":
             assert not _containers(run.pid), f"containers of {run.name} remain"
