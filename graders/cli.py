@@ -187,8 +187,8 @@ def _grade_for_validation(root: Path, submission: Submission, sandbox: str,
     from graders.challenge import load_challenge
     from graders.runner import grade
 
-    return grade(load_challenge(root), submission, sandbox=sandbox, measure=bool(metrics),
-                 metrics=metrics, feedback="descriptions", only=only)
+    return grade(load_challenge(root), submission, sandbox=sandbox, metrics=metrics,
+                 feedback="descriptions", only=only)
 
 
 def cmd_batch(argv: list[str], console: Console) -> int:

@@ -139,9 +139,6 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     level = feedback or challenge.config.feedback.level
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
-    # No performance phase on this host may overlap this run's correctness work: wait
-    # for any that runs or waits (no part of the run's own time), then hold it off.
-    waited = timing_lock.hold_for_correctness()
     # One budget for the whole run, performance phase included: a hostile submission
     # costs at most this (plus a call's kill and the teardown), never a stalled batch.
     deadline = time.monotonic() + challenge.config.limits.run_budget_s
@@ -157,6 +154,11 @@ def grade(challenge: Challenge, submission: Submission, *, sandbox: str = "auto"
     reference: WorkerProxy | None = None  # made only to measure: a kit has no reference
     perf = Performance()
     phases: list[Phase] = []
+    # No performance phase on this host may overlap this run's correctness work: wait
+    # for any that runs or waits (no part of the run's own time, so the budget moves on
+    # by it), then hold it off until this run's own performance phase or its end.
+    waited = timing_lock.hold_for_correctness()
+    deadline += waited
     try:
         proxy.warm_spare()  # the first worker starts while the suite's tools import
         for tool in SUITE_TOOLS:

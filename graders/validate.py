@@ -289,7 +289,6 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
     expected = load_expected(challenge.root / "known_bad")
     report.problems += name_problems(challenge, expected)
     every = frozenset(m.name for m in challenge.config.performance.metrics)
-    metrics = bool(every)
     # One at a time, each grading runs here, in this thread: grade() runs pytest, which
     # is not to be run from other threads, so a grader safe for those grades elsewhere.
     pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
@@ -331,7 +330,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
         stub = stub_run()
         graded = stub.result
         assert graded is not None
-        if graded.status == "passed" and metrics and all(
+        if graded.status == "passed" and every and all(
                 t.status == "passed" for t in graded.tests):
             # A stub may be correct and slow by design (q9's is): its metrics must fail it.
             report.runs.remove(stub)
@@ -380,6 +379,6 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
         report.problems.append(f"hidden test {name} fails for no known_bad (dead test: add a "
                                "known_bad it catches, or record it in [validate] stub_only "
                                "with the reason)")
-    if metrics and references:
+    if every and references:
         report.problems += margin_problems(challenge, references[0], slow)
     return report
