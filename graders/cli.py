@@ -56,6 +56,17 @@ def _grade_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _jobs(text: str) -> int:
+    """--jobs: a whole number of gradings at once, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _check_json_path(path: Path | None) -> None:
     if path is None:
         return
@@ -117,7 +128,7 @@ def cmd_validate(argv: list[str], console: Console) -> int:
                              "that must only fail named tests run on those tests alone")
     parser.add_argument("--mutants", action="store_true",
                         help="also grade generated one-point mutants of the reference")
-    parser.add_argument("--jobs", type=int, default=2,
+    parser.add_argument("--jobs", type=_jobs, default=2,
                         help="gradings at once (each in a fresh interpreter when above 1)")
     options = parser.parse_args(argv)
     if options.all == (options.challenge is not None):
@@ -204,15 +215,13 @@ def cmd_batch(argv: list[str], console: Console) -> int:
                         help=".py files, or directories whose .py files are submissions")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="where results.jsonl, results.csv and report.html go")
-    parser.add_argument("--jobs", type=int, default=2,
+    parser.add_argument("--jobs", type=_jobs, default=2,
                         help="grade processes at once (performance phases run one at a time)")
     parser.add_argument("--sandbox", choices=CHOICES, default="auto")
     parser.add_argument("--seed", type=int, help="hypothesis seed (default: the challenge's)")
     parser.add_argument("--feedback", choices=FEEDBACK_LEVELS,
                         help="what each result keeps (default: the challenge's level)")
     options = parser.parse_args(argv)
-    if options.jobs < 1:
-        raise UsageError("--jobs must be at least 1; run `grade batch --help` for usage.")
     challenge = load_challenge(options.challenge)
     notices: list[str] = []  # resolve auto once: every submission gets the same backend
     backend = open_backend(options.sandbox, REPO_ROOT, challenge.root.parent, notices)

@@ -129,3 +129,14 @@ def test_the_suite_hash_covers_every_file_that_decides_a_grade(tmp_path):
         assert challenge.suite_sha256() != before, f"{path.name} is not in the suite hash"
         path.write_text(original)
     assert challenge.suite_sha256() == before
+
+
+@pytest.mark.parametrize("command", ["validate", "batch"])
+@pytest.mark.parametrize(("jobs", "said"), [("0", "must be at least 1"),
+                                            ("two", "'two' is not a whole number")])
+def test_jobs_must_be_a_whole_number_of_at_least_one(tmp_path, command, jobs, said):
+    out = tmp_path / "out"
+    arguments = ["q3_decorator"] + ([str(REFERENCE), "--out", str(out)] if command == "batch"
+                                    else [])
+    _assert_one_sentence(run_grade(command, *arguments, "--jobs", jobs), "--jobs", said)
+    assert not out.exists(), "a refused batch wrote its output"
