@@ -97,7 +97,10 @@ def test_real_results_are_what_they_should_be(q3_result, probe_result):
     assert {m.kind for m in probe_result.performance.metrics} == {"time", "counter"}
     assert any(m.host_factor is not None for m in probe_result.performance.metrics)
     assert [p.name for p in probe_result.timings] == list(PHASES)
-    assert [p.name for p in q3_result.timings] == ["start", "import", "suite", "teardown"]
+    # Not measured: no performance phase, and a lock phase only if the run waited for
+    # another's performance phase before it began (another test's, under xdist).
+    assert [p.name for p in q3_result.timings if p.name != "lock"] == [
+        "start", "import", "suite", "teardown"]
 
 
 def test_a_real_result_validates_against_the_schema(result, validator):

@@ -12,7 +12,10 @@ import pytest
 from benchmarks.stability import measure
 from tests.conftest import Q3, REPO, known_bad_file
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_ready")]
+# Under pytest-xdist one worker runs these and the real batch of test_batch.py, one after
+# another: a batch's performance phases never share the host with the spinning core.
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_ready"),
+              pytest.mark.xdist_group("busy_core")]
 
 
 def test_reference_is_never_failed_under_load():
