@@ -57,34 +57,45 @@ class BudgetSpent(MeasurementFailed):
 
 # -- statistics (pure) ---------------------------------------------------------
 
-def percentile(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
-def compared_figure(statistic: str, sub: np.ndarray, ref: np.ndarray) -> float:
-    """The submission/reference ratio a threshold is compared with.
+def _statistic(statistic: str, values: np.ndarray) -> np.ndarray:
+    """The statistic of the rounds along the last axis (one set, or a stack of resamples)."""
+    if statistic == "p95":
+        return np.asarray(np.percentile(values, 95, axis=-1))
+    return np.asarray(np.median(values, axis=-1) if statistic == "median"
+                      else np.mean(values, axis=-1))
+
+
+def compared_figures(statistic: str, sub: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """The submission/reference ratio a threshold is compared with, along the last axis.
 
     For median and mean, the statistic of the per-round ratios: pairing each
     round cancels slow drifts of the machine. For p95, the ratio of the tails.
     """
     if statistic == "p95":
-        return float(np.percentile(sub, 95) / np.percentile(ref, 95))
-    ratios = sub / ref
-    return float(np.median(ratios) if statistic == "median" else np.mean(ratios))
+        return _statistic("p95", sub) / _statistic("p95", ref)
+    return _statistic(statistic, sub / ref)
+
+
+def compared_figure(statistic: str, sub: np.ndarray, ref: np.ndarray) -> float:
+    return float(compared_figures(statistic, sub, ref))
 
 
 def side_figure(statistic: str, values: np.ndarray) -> float:
-    if statistic == "p95":
-        return float(np.percentile(values, 95))
-    return float(np.median(values) if statistic == "median" else np.mean(values))
+    return float(_statistic(statistic, values))
 
 
 def bootstrap_interval(
-    figure: Callable[[np.ndarray], float], rounds: int, confidence: float, seed: int
+    figures: Callable[[np.ndarray], np.ndarray], rounds: int, confidence: float, seed: int
 ) -> tuple[float, float]:
-    """Percentile bootstrap over round indices (pairs stay together)."""
+    """Percentile bootstrap over round indices (pairs stay together): `figures` maps a
+    stack of resampled index rows to one figure per row, all in one numpy call (2,000
+    resamples one by one took ~50 ms a metric)."""
     rng = np.random.default_rng(seed)
-    samples = [figure(rng.integers(0, rounds, rounds)) for _ in range(BOOTSTRAP_SAMPLES)]
+    samples = figures(rng.integers(0, rounds, (BOOTSTRAP_SAMPLES, rounds)))
     tail = (1 - confidence) / 2 * 100
     return percentile(samples, tail), percentile(samples, 100 - tail)
 
@@ -270,12 +281,12 @@ def _judge(metric: Metric, config: PerformanceConfig, sub: np.ndarray, ref: np.n
     if metric.threshold.absolute is not None:
         assert factor is not None
         normalised = side_figure(stat, sub) / factor
-        interval = bootstrap_interval(lambda idx: side_figure(stat, sub[idx]) / factor,
+        interval = bootstrap_interval(lambda idx: _statistic(stat, sub[idx]) / factor,
                                       len(sub), config.confidence, seed)
         threshold = metric.threshold.absolute
         common["normalised"] = normalised
     else:
-        interval = bootstrap_interval(lambda idx: compared_figure(stat, sub[idx], ref[idx]),
+        interval = bootstrap_interval(lambda idx: compared_figures(stat, sub[idx], ref[idx]),
                                       len(sub), config.confidence, seed)
         threshold = metric.threshold.ratio or 0.0
     return {**common, "interval": [round(interval[0], 4), round(interval[1], 4)],

@@ -18,6 +18,9 @@ lives here; a driver keeps only what is about its challenge:
     ManualClock              a clock the trusted side sets, and a sleep that waits
                              for it
     run_together(functions)  real threads released at the same moment
+    run_watched(functions, progress, wait)
+                             the same for runs that may deadlock: given up on once
+                             no step completes for `wait` seconds (Progress)
 
 The worker (worker.py, next to this file) loads this module afresh as `driverkit`
 before each driver and seals it with the driver: a submission that patches a
@@ -30,6 +33,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -198,11 +202,41 @@ class ManualClock:
             return self._changed.wait_for(lambda: self.sleeping >= count, timeout)
 
 
+class Progress:
+    """When a run's threads last completed a step (a call returned): a wait on them gives
+    up once they stall, never because they are slow."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+
+    def step(self) -> None:
+        self.last = time.monotonic()
+
+    def stalled(self, wait: float) -> bool:
+        return time.monotonic() - self.last >= wait
+
+
 def run_together(functions: list[Callable[[], Any]],
                  switch_interval: float | None = None) -> list[Any]:
     """Run each function in its own thread, all released at the same moment; wait for
     all and return their results in order. If one raised, the first such exception is
     raised here. `switch_interval` (e.g. 1e-6) switches threads often, to expose races."""
+    results = _run_released(functions, switch_interval, None, 0.0)
+    assert results is not None  # unwatched: every thread was waited for
+    return results
+
+
+def run_watched(functions: list[Callable[[], Any]], progress: Progress, wait: float,
+                switch_interval: float | None = None) -> list[Any] | None:
+    """As run_together, for a run that may deadlock: the functions call progress.step()
+    whenever one of their calls returns, and once none has for `wait` seconds the run is
+    given up: None. Its stuck threads are daemons left behind (the harness replaces a
+    worker that still runs threads). A hang costs `wait`, not a call's time limit."""
+    return _run_released(functions, switch_interval, progress, wait)
+
+
+def _run_released(functions: list[Callable[[], Any]], switch_interval: float | None,
+                  progress: Progress | None, wait: float) -> list[Any] | None:
     if not functions:
         return []
     barrier = threading.Barrier(len(functions))
@@ -220,13 +254,21 @@ def run_together(functions: list[Callable[[], Any]],
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
     try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(functions))]
+        threads = [threading.Thread(target=run, args=(i,), daemon=progress is not None)
+                   for i in range(len(functions))]
+        if progress is not None:
+            progress.step()  # the wait starts now
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            if progress is None:
+                thread.join()
+            while thread.is_alive() and progress is not None and not progress.stalled(wait):
+                thread.join(0.05)
     finally:
         sys.setswitchinterval(previous)
+    if any(thread.is_alive() for thread in threads):
+        return None
     if errors:
         raise errors[0]
     return results

@@ -237,3 +237,21 @@ def test_run_together_raises_what_a_thread_raised_after_all_finish():
         kit.run_together([fail, slow], switch_interval=1e-6)
     assert finished == [True]
     assert sys.getswitchinterval() == before
+
+
+def test_run_watched_gives_up_on_a_stall_but_waits_for_a_slow_run():
+    progress = kit.Progress()
+    stuck = threading.Event()
+
+    def slow_but_going():
+        for _ in range(6):  # 0.3 s in all, longer than the wait, never stalled that long
+            time.sleep(0.05)
+            progress.step()
+        return "done"
+
+    assert kit.run_watched([slow_but_going] * 3, progress, wait=0.2) == ["done"] * 3
+
+    started = time.monotonic()
+    assert kit.run_watched([stuck.wait, lambda: "quick"], kit.Progress(), wait=0.2) is None
+    assert 0.2 <= time.monotonic() - started < 2.0  # the stall, not a time limit
+    stuck.set()  # the thread left behind (a daemon) ends

@@ -6,6 +6,7 @@ import pytest
 from graders.performance import (
     bootstrap_interval,
     compared_figure,
+    compared_figures,
     host_factor,
     verdict,
 )
@@ -32,12 +33,24 @@ def test_bootstrap_interval_is_reproducible_and_brackets_the_ratio():
     submission = 0.02 * (1 + 0.05 * rng.standard_normal(30))
 
     def figure(idx):
-        return compared_figure("median", submission[idx], reference[idx])
+        return compared_figures("median", submission[idx], reference[idx])
 
     first = bootstrap_interval(figure, 30, 0.95, seed=7)
     assert first == bootstrap_interval(figure, 30, 0.95, seed=7)
     assert first[0] < 2.0 < first[1]
     assert first[1] - first[0] < 0.3
+
+
+@pytest.mark.parametrize("statistic", ["median", "mean", "p95"])
+def test_a_stack_of_resamples_gives_each_row_its_own_figure(statistic):
+    rng = np.random.default_rng(4)
+    submission, reference = rng.random(12) + 0.5, rng.random(12) + 0.5
+    rows = rng.integers(0, 12, (5, 12))
+    stacked = compared_figures(statistic, submission[rows], reference[rows])
+    assert stacked.shape == (5,)
+    for row, figure in zip(rows, stacked, strict=True):
+        assert figure == pytest.approx(compared_figure(statistic, submission[row],
+                                                       reference[row]))
 
 
 def test_noisier_data_gives_a_wider_interval():
@@ -49,7 +62,7 @@ def test_noisier_data_gives_a_wider_interval():
         submission = 0.01 * (1.0 + noise * np.abs(base))
 
         def figure(idx, s=submission, r=reference):
-            return compared_figure("median", s[idx], r[idx])
+            return compared_figures("median", s[idx], r[idx])
 
         low, high = bootstrap_interval(figure, 30, 0.95, seed=3)
         widths.append(high - low)

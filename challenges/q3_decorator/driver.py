@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from driverkit import Handles, ManualClock, encode, outcome, run_together
+from driverkit import Handles, ManualClock, Progress, encode, outcome, run_watched
 
 
 class Cached:
@@ -160,9 +160,12 @@ class Driver:
         return {"computed": [first["computed"], second["computed"], third["computed"]],
                 "raised": [c["raised"] for c in (first, second, third) if c["raised"]]}
 
-    def hammer(self, handle: int, threads: int, calls: int, keys: int) -> dict[str, Any]:
-        """Many threads call at once over a few keys; returns what went wrong, if anything."""
+    def hammer(self, handle: int, threads: int, calls: int, keys: int, wait: float = 1.0
+               ) -> dict[str, Any]:
+        """Many threads call at once over a few keys; returns what went wrong, if anything.
+        "finished" is False once no call has returned for `wait` seconds (a deadlock)."""
         cached = self.cached[handle]
+        progress = Progress()
 
         def run(offset: int) -> set[str]:
             errors: set[str] = set()
@@ -171,22 +174,32 @@ class Driver:
                     cached.wrapper((i + offset) % keys)
                 except Exception as exc:  # noqa: BLE001
                     errors.add(type(exc).__name__)
+                progress.step()
             return errors
 
-        found = run_together([lambda t=t: run(t) for t in range(threads)], switch_interval=1e-6)
-        return {"errors": sorted(set().union(*found)), "underlying": cached.calls}
+        found = run_watched([lambda t=t: run(t) for t in range(threads)], progress, wait,
+                            switch_interval=1e-6)
+        return {"finished": found is not None, "errors": sorted(set().union(*found or [])),
+                "underlying": cached.calls}
 
-    def concurrent_same_key(self, handle: int, threads: int) -> dict[str, Any]:
-        """`threads` threads call the same missing key at the same moment."""
+    def concurrent_same_key(self, handle: int, threads: int, wait: float = 1.0
+                            ) -> dict[str, Any]:
+        """`threads` threads call the same missing key at the same moment. "finished" is
+        False once none of them has returned for `wait` seconds (a caller hangs)."""
         cached = self.cached[handle]
+        progress = Progress()
 
         def run() -> Any:
             try:
-                return encode(cached.wrapper("same"))
+                answer = encode(cached.wrapper("same"))
             except Exception as exc:  # noqa: BLE001
-                return {"raised": type(exc).__name__}
+                answer = {"raised": type(exc).__name__}
+            progress.step()
+            return answer
 
-        return {"results": run_together([run] * threads), "underlying": cached.calls}
+        results = run_watched([run] * threads, progress, wait)
+        return {"finished": results is not None, "results": results or [],
+                "underlying": cached.calls}
 
     def concurrent_other_key(self, handle: int) -> dict[str, Any]:
         """While one slow call computes key A, does a call for key B run concurrently?"""
@@ -280,17 +293,15 @@ class Driver:
             return {"finished": False}
         return {"finished": True, **answers[0]}
 
-    def same_key_rounds(self, handle: int, threads: int, rounds: int, wait: float = 5.0
+    def same_key_rounds(self, handle: int, threads: int, rounds: int, wait: float = 1.0
                         ) -> dict[str, Any]:
         """Round after round, `threads` threads call the same new key (0, 1, ...) together,
-        switching threads as often as possible. "finished" is False if a call was still
-        running `wait` seconds after its round began; "errors" names what calls raised."""
-        import sys
-
+        switching threads as often as possible. "finished" is False once no call has
+        returned for `wait` seconds; "errors" names what calls raised."""
         cached = self.cached[handle]
         barrier = threading.Barrier(threads, timeout=wait)  # a stuck call breaks it
         errors: set[str] = set()
-        progress = [time.monotonic()]  # when a call last returned
+        progress = Progress()
 
         def run() -> None:
             for key in range(rounds):
@@ -302,18 +313,8 @@ class Driver:
                     cached.wrapper(key)
                 except Exception as exc:  # noqa: BLE001 - reported to the trusted side
                     errors.add(type(exc).__name__)
-                progress[0] = time.monotonic()
+                progress.step()
 
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(1e-6)
-        try:
-            workers = [threading.Thread(target=run, daemon=True) for _ in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                while worker.is_alive() and time.monotonic() - progress[0] < wait:
-                    worker.join(0.05)
-        finally:
-            sys.setswitchinterval(previous)
-        finished = not barrier.broken and not any(worker.is_alive() for worker in workers)
+        done = run_watched([run] * threads, progress, wait, switch_interval=1e-6)
+        finished = done is not None and not barrier.broken
         return {"finished": finished, "errors": sorted(errors), "underlying": cached.calls}

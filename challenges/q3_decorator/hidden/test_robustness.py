@@ -119,8 +119,11 @@ def test_thread_safety(make_cache):
     """Calls from many threads never corrupt the cache, and hits + misses equals the calls."""
     threads, calls = 8, 3000
     cache = make_cache(ttl=1000, maxsize=16).at(0.0)
+    # ~0.4 s when nothing deadlocks; a deadlock is given up on after 1 s without a call
+    # returning (the time limit only backs that up)
     answer = cache.submission.call("hammer", handle=cache.handle, threads=threads, calls=calls,
-                                   keys=40, timeout=5)  # ~0.4 s when nothing deadlocks
+                                   keys=40, wait=1.0, timeout=5)
+    assert answer["finished"], "calls from several threads hung (a deadlock)"
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
     assert hits + misses == threads * calls, "hits + misses is not the number of calls"
@@ -172,12 +175,12 @@ def test_cache_stays_usable_from_other_threads_after_a_call_raised(make_cache, f
     else:
         raised, expected = cache.call({"$list": [1]})["raised"], "TypeError"
     assert raised is not None and raised["type"] == expected, "the failing call did not raise"
-    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=1.0)
     assert other["finished"], "a call from another thread hung after a call that raised"
     assert other["raised"] is None and other["computed"] == 1, \
         "a call from another thread failed after a call that raised"
     assert not cache.computed(1), "the other thread's result was not cached"
-    again = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    again = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=1.0)
     assert again["finished"] and again["raised"] is None and again["computed"] == 0, \
         "a third thread was not served from the cache after a call that raised"
 
@@ -187,11 +190,11 @@ def test_other_threads_see_hits_and_expiry(make_cache):
     """An entry stored by one thread is a hit in another, and is recomputed there once expired."""
     cache = make_cache(ttl=10).at(0.0)
     assert cache.computed(1)
-    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=1.0)
     assert other["finished"] and other["raised"] is None, "a call from another thread failed"
     assert other["computed"] == 0, "another thread did not get a hit"
     cache.at(10.0)
-    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=2.0)
+    other = cache.submission.call("call_in_thread", handle=cache.handle, args=[1], wait=1.0)
     assert other["finished"], "a call from another thread hung once the entry had expired"
     assert other["raised"] is None and other["computed"] == 1, \
         "another thread did not recompute an expired entry"
@@ -205,7 +208,7 @@ def test_threads_calling_the_same_new_keys_together(make_cache):
     # it, whether a race shows depends on the scheduler (an unlocked cache passed 1 in 8).
     cache = make_cache(ttl=1000, maxsize=16, delay=0.0002).at(0.0)
     answer = cache.submission.call("same_key_rounds", handle=cache.handle, threads=threads,
-                                   rounds=rounds, wait=2.0, timeout=20)
+                                   rounds=rounds, wait=1.0, timeout=20)
     assert answer["finished"], "a call hung while other threads called for the same key"
     assert answer["errors"] == [], "calls from several threads raised"
     hits, misses, _, currsize = cache.info()
