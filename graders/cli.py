@@ -16,6 +16,8 @@ import); 2 bad usage or bad input; 3 the sandbox could not be used.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -312,5 +314,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The `grade` command: main(), then the exit handlers (finalizers, flushes), and an
+    exit that skips the interpreter's teardown of pytest, hypothesis and numpy (~0.15 s
+    of a candidate's wait): every file is closed and every worker gone by then."""
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (`grade ... | head`)
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -57,9 +57,10 @@ def _descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
     return found
 
 
-def _escaped() -> set[int]:
-    """Processes that left a worker: orphans reparented to us (in another session) and theirs."""
-    parents, session = _parents(), os.getsid(0)
+def _escaped(parents: dict[int, int] | None = None) -> set[int]:
+    """Processes that left a worker: orphans reparented to us (in another session) and
+    theirs, in `parents` (default: the processes now)."""
+    parents, session = parents or _parents(), os.getsid(0)
     strays = set()
     for pid, parent in parents.items():
         if parent == os.getpid() and pid not in _live_workers:
@@ -79,11 +80,12 @@ def _signal_all(pids: set[int], signum: int) -> None:
             pass
 
 
-def kill_escaped(rounds: int = 100) -> None:
+def kill_escaped(rounds: int = 100, parents: dict[int, int] | None = None) -> None:
     """Kill every process that left a worker, a generation per round: the children of
-    one that dies are reparented to us, and found by the next round."""
+    one that dies are reparented to us, and found by the next round (the first round
+    looks in `parents`, if given: a scan of /proc just made)."""
     for _ in range(rounds):
-        strays = _escaped()
+        strays, parents = _escaped(parents), None
         if not strays:
             return
         _signal_all(strays, signal.SIGKILL)
@@ -98,6 +100,7 @@ class ProcessWorker(RunningWorker):
     def __init__(self, process: subprocess.Popen[bytes], home: str) -> None:
         super().__init__(process)
         self.home = home
+        self._frozen: set[int] = set()  # the descendants the last pause stopped
         _live_workers.add(process.pid)
 
     def _signal_group(self, signum: int) -> None:
@@ -106,17 +109,25 @@ class ProcessWorker(RunningWorker):
         except (ProcessLookupError, PermissionError):
             pass
 
-    def _signal_tree(self, signum: int) -> None:
-        """Signal the worker's group and every descendant, whatever group it moved to."""
+    def _signal_tree(self, signum: int, parents: dict[int, int] | None = None) -> set[int]:
+        """Signal the worker's group and every descendant, whatever group it moved to;
+        return the descendants signalled."""
         self._signal_group(signum)
-        _signal_all(_descendants({self.process.pid}, _parents()), signum)
+        tree = _descendants({self.process.pid}, parents or _parents())
+        _signal_all(tree, signum)
+        return tree
 
     def pause(self) -> None:
-        kill_escaped()  # nothing may run outside the freeze while the other side is timed
-        self._signal_tree(signal.SIGSTOP)
+        # One scan of /proc per freeze (~1.5 ms here, more on a busy host, twice a round).
+        parents = _parents()
+        kill_escaped(parents=parents)  # nothing may run outside the freeze while timing
+        self._frozen = self._signal_tree(signal.SIGSTOP, parents)
 
     def resume(self) -> None:
-        self._signal_tree(signal.SIGCONT)
+        # A frozen tree cannot fork: what was stopped is all there is to continue.
+        self._signal_group(signal.SIGCONT)
+        _signal_all(self._frozen, signal.SIGCONT)
+        self._frozen = set()
 
     def _terminate(self) -> None:
         self._signal_tree(signal.SIGKILL)
