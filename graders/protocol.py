@@ -7,7 +7,10 @@ and self-contained because it runs inside the sandbox image):
     length   = 4-byte big-endian unsigned integer, the payload's size in bytes
     payload  = a UTF-8 JSON object
 
-Requests, trusted -> worker:   {"op": "ping" | "load" | "call" | "calibrate", "args": {...}}
+Requests, trusted -> worker:   {"op": "ping" | "prepare" | "load" | "call" | "calibrate",
+                                "args": {...}}
+(`prepare` imports the challenge's driver before any submission, so that its libraries
+are loaded while a spare worker waits.)
 Responses, worker -> trusted:  {"ok": true, "value": <JSON>}
                                {"ok": false, "error": {"type": str, "message": str}}
 

@@ -211,6 +211,9 @@ class Worker:
                 return {"ok": True, "value": threading.active_count() - 1}
             if op == "calibrate":
                 return {"ok": True, "value": calibrate(int(args["n"]))}
+            if op == "prepare":  # before any submission: the driver's libraries, imported
+                import_driver(self.challenges, str(args["challenge"]))  # now, not at load
+                return {"ok": True, "value": None}
             if op == "load":
                 return self.load(args["challenge"], args["module"], args["source"])
             if op == "call":

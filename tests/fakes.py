@@ -258,7 +258,7 @@ def driver(models: Mapping[str, object], calibration_s: float = 0.0) -> Handler:
             return ok(0)
         if op == "threads":
             return ok(0)
-        assert op == "ping", f"the fake driver does not know op {op!r}"
+        assert op in ("ping", "prepare"), f"the fake driver does not know op {op!r}"
         return ok()
 
     return handle

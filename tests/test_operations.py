@@ -200,3 +200,20 @@ def test_each_load_gets_a_fresh_kit(worker):
                 Q3_REFERENCE + "\nimport sys\nsys.modules['driverkit'].encode = None\n")
     worker.load("q3_decorator", Q3_REFERENCE)
     assert worker.call("make", ttl=10) == {"ok": True, "value": {"handle": 0}}
+
+
+def test_prepare_imports_the_driver_before_any_submission_and_load_imports_it_afresh(
+        worker, tmp_path):
+    record = tmp_path / "driver_imports"
+    driver = tmp_path / "challenges" / "probe" / "driver.py"
+    driver.write_text(driver.read_text()
+                      + f"\nopen({str(record)!r}, 'a').write('imported\\n')\n")
+    assert worker.ask("prepare", challenge="probe") == {"ok": True, "value": None}
+    assert record.read_text() == "imported\n"  # before any load: no submitted code ran
+    worker.load("probe", PROBE_REFERENCE)
+    assert record.read_text() == "imported\n" * 2  # the load's driver is a fresh one
+
+    driver.write_text("raise RuntimeError('a broken driver')\n")
+    answer = worker.ask("prepare", challenge="probe")
+    assert answer["ok"] is False and answer["error"]["type"] == "RuntimeError"
+    assert worker.ask("ping") == {"ok": True, "value": None}  # left for the load to name

@@ -143,7 +143,8 @@ def test_a_spare_worker_is_the_next_one_a_load_needs_and_runs_nothing_before(fak
     proxy.warm_spare()  # one spare at most
     assert proxy.call("echo", value=1) == 1
     (worker,) = backend.workers  # the spare: no second start
-    assert _ops(worker) == ["ping", "ping", "load", "echo"]  # up, then what load() does
+    # up, its driver's libraries imported (no submitted code), then what load() does
+    assert _ops(worker) == ["ping", "prepare", "ping", "load", "echo"]
     proxy.close()
     assert proxy.call("echo", value=2) == 2  # no spare left: a worker starts as before
     assert len(backend.workers) == 2 and proxy.workers_started == 2
