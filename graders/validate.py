@@ -19,7 +19,7 @@ import hashlib
 import time
 import tomllib
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -299,14 +299,29 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
         result = grader(submission, measure, only) if submission is not None else None
         return result, round(time.perf_counter() - started, 1)
 
+    # With a pool, the gradings are handed to it longest first (measured ones, then whole
+    # suites, then named tests alone), so no long one begins last while a core idles.
+    planned: list[tuple[int, int, Callable[[], None]]] = []
+    launched = False
+
     def start(label: str, expect: str, submission: Submission | None, measure: frozenset[str],
               problems: list[str], only: frozenset[str] | None = None
               ) -> Callable[[], Run]:
-        """Begin a grading; the returned function waits for it and records its Run."""
-        future = pool.submit(timed, submission, measure, only) if pool else None
+        """Plan a grading (begun at once once the first ones are launched); the returned
+        function waits for it and records its Run."""
+        futures: list[Future[tuple[Result | None, float]]] = []
+
+        def submit() -> None:
+            if pool is not None:
+                futures.append(pool.submit(timed, submission, measure, only))
+
+        if launched:
+            submit()
+        else:
+            planned.append((2 if measure else 1 if only is None else 0, len(planned), submit))
 
         def finish() -> Run:  # without a pool, the grading runs now
-            result, seconds = (future.result() if future is not None
+            result, seconds = (futures[0].result() if futures
                                else timed(submission, measure, only))
             done = Run(label, expect, result, seconds, problems)
             report.runs.append(done)
@@ -326,6 +341,9 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
             known_bad_runs.append((name, entry, only, start(
                 f"known_bad/{name}", entry.status, submission, entry.metrics(every),
                 problems, only)))
+        for _, _, submit in sorted(planned, key=lambda plan: (-plan[0], plan[1])):
+            submit()
+        launched = True
 
         stub = stub_run()
         graded = stub.result

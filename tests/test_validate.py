@@ -124,6 +124,25 @@ def test_gradings_at_once_give_the_same_report_in_the_same_order(probe, tmp_path
     assert logged[3] == logged[1] == [r.label for r in one.runs]
 
 
+def test_a_pool_begins_the_measured_gradings_first(probe, tmp_path):
+    """Longest first: a measured grading never begins last while a core idles."""
+    run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
+                    "process", json_path=tmp_path / "r.json")
+    real = Result.from_dict(run.result)
+    begun: list[bool] = []
+    lock = threading.Lock()
+
+    def grader(submission, measure, only):
+        with lock:
+            begun.append(bool(measure))
+        time.sleep(0.05)  # the first two are the first two handed over
+        return real
+
+    report = validate(load_challenge(probe), grader, quick=True, jobs=2)
+    assert begun.count(True) >= 2 and begun[:2] == [True, True], begun
+    assert report.runs[1].label == "reference #1"  # judged in the fixed order all the same
+
+
 def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_path):
     run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
                     "process", json_path=tmp_path / "r.json")
