@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, metavar="CHECKOUT",
                         help="another checkout of the project, measured alternately with this one")
     options = parser.parse_args(argv)
+    if options.before is not None and not (options.before / "graders" / "cli.py").is_file():
+        parser.error(f"--before {options.before} is not a checkout of this project (no "
+                     "graders/cli.py there); give the directory of `git worktree add`.")
     challenge = load_challenge(options.challenge)
     trees = {"": REPO} if options.before is None else {
         "before ": options.before.resolve(), "after ": REPO}

@@ -197,16 +197,11 @@ class WorkerProxy:
         worker = self.backend.start(self.limits, self.job)
         try:  # up and answering, as load() would find it
             answer = self._exchange(worker, "ping", {}, time.monotonic() + self.load_timeout_s)
-        except BaseException:
-            worker.kill()
-            raise
-        if not answer.get("ok"):
-            worker.kill()
-            raise protocol.ChannelError("a spare worker did not answer its ping")
-        # The driver's libraries (q7's torch: ~2 s) import while the spare waits, not
-        # when a load takes it: in the performance phase's workers, that was time with
-        # the timing lock held. A driver that fails here is met, and named, by the load.
-        try:
+            if not answer.get("ok"):
+                raise protocol.ChannelError("a spare worker did not answer its ping")
+            # The driver's libraries (q7's torch: ~2 s) import while the spare waits, not
+            # when a load takes it: in the performance phase's workers, that was time with
+            # the timing lock held. A driver that fails here is met, and named, by the load.
             self._exchange(worker, "prepare", {"challenge": self.challenge_id},
                            time.monotonic() + self.load_timeout_s)
         except BaseException:

@@ -31,6 +31,7 @@ here is trusted: counts and answers are observations the trusted side checks.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import threading
 import time
@@ -221,8 +222,8 @@ def run_together(functions: list[Callable[[], Any]],
     """Run each function in its own thread, all released at the same moment; wait for
     all and return their results in order. If one raised, the first such exception is
     raised here. `switch_interval` (e.g. 1e-6) switches threads often, to expose races."""
-    results = _run_released(functions, switch_interval, None, 0.0)
-    assert results is not None  # unwatched: every thread was waited for
+    results = run_watched(functions, Progress(), math.inf, switch_interval)
+    assert results is not None  # an endless wait is never given up
     return results
 
 
@@ -232,11 +233,6 @@ def run_watched(functions: list[Callable[[], Any]], progress: Progress, wait: fl
     whenever one of their calls returns, and once none has for `wait` seconds the run is
     given up: None. Its stuck threads are daemons left behind (the harness replaces a
     worker that still runs threads). A hang costs `wait`, not a call's time limit."""
-    return _run_released(functions, switch_interval, progress, wait)
-
-
-def _run_released(functions: list[Callable[[], Any]], switch_interval: float | None,
-                  progress: Progress | None, wait: float) -> list[Any] | None:
     if not functions:
         return []
     barrier = threading.Barrier(len(functions))
@@ -254,17 +250,15 @@ def _run_released(functions: list[Callable[[], Any]], switch_interval: float | N
     if switch_interval is not None:
         sys.setswitchinterval(switch_interval)
     try:
-        threads = [threading.Thread(target=run, args=(i,), daemon=progress is not None)
+        threads = [threading.Thread(target=run, args=(i,), daemon=True)
                    for i in range(len(functions))]
-        if progress is not None:
-            progress.step()  # the wait starts now
+        progress.step()  # the wait starts now
         for thread in threads:
             thread.start()
+        poll = None if math.isinf(wait) else 0.05  # endless: no wake-ups in a timed batch
         for thread in threads:
-            if progress is None:
-                thread.join()
-            while thread.is_alive() and progress is not None and not progress.stalled(wait):
-                thread.join(0.05)
+            while thread.is_alive() and not progress.stalled(wait):
+                thread.join(poll)
     finally:
         sys.setswitchinterval(previous)
     if any(thread.is_alive() for thread in threads):
