@@ -3,22 +3,28 @@
     python -m benchmarks.stability challenges/q3_decorator reference/q3_decorator.py \
         --runs 5 --sandbox docker [--busy]
 
-Each run is a full `grade` in a subprocess. `--busy` keeps one core busy with
-another process for the whole benchmark (the noisy-neighbour case). Prints, per
-metric, how often each verdict occurred and the spread of the ratio, and the
-time the performance phase added to a run. Exits 1 if a metric's verdict was
-`pass` in one run and `fail` in another (`inconclusive` may appear under load).
+Each run is a whole grading in a fresh interpreter, as `grade` runs one; `--only
+TEST` runs just that hidden test before the performance phase (the project's tests
+use it: the verdicts measured here are the performance phase's). `--busy` keeps one
+core busy with another process for the whole benchmark (the noisy-neighbour case);
+meanwhile the benchmark holds this host's timing lock, so no other grading on the
+host is timed beside the spinning core, and its own runs share a lock of their own.
+Prints, per metric, how often each verdict occurred and the spread of the ratio,
+and the time the performance phase added to a run. Exits 1 if a metric's verdict
+was `pass` in one run and `fail` in another (`inconclusive` may appear under load).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,34 +48,62 @@ def _spin() -> None:
         pass
 
 
-def measure(challenge: str, submission: str, runs: int, sandbox: str, busy: bool,
-            progress: bool = False) -> Stability:
-    stability = Stability()
-    spinner = multiprocessing.Process(target=_spin, daemon=True) if busy else None
-    if spinner:
+@contextmanager
+def _busy_core(lock_dir: str) -> Iterator[None]:
+    """One core kept busy by another process, with this host's timing lock held: other
+    gradings here wait rather than be timed beside it (or slow this benchmark's)."""
+    from graders import timing_lock
+
+    spinner = multiprocessing.get_context("fork").Process(target=_spin, daemon=True)
+    with timing_lock.exclusive_timing():
+        os.environ["GRADERS_LOCK_DIR"] = lock_dir  # for this benchmark's own runs
         spinner.start()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for run in range(runs):
-                out = Path(tmp) / f"run{run}.json"
-                subprocess.run([sys.executable, "-m", "graders.cli", challenge, submission,
-                                "--sandbox", sandbox, "--quiet", "--json", str(out)],
-                               check=False, capture_output=True)
-                result = Result.from_json(out)
-                stability.statuses[result.status] += 1
-                stability.run_times.append(result.duration_s)
-                stability.performance_times.append(result.performance.duration_s)
-                for metric in result.performance.metrics:
-                    stability.verdicts[metric.name][metric.verdict] += 1
-                    if metric.ratio is not None:
-                        stability.ratios[metric.name].append(metric.ratio)
-                if progress:
-                    print(f"run {run + 1}/{runs}: {result.status} " + " ".join(
-                        f"{m.name}={m.verdict}({m.ratio})"
-                        for m in result.performance.metrics), flush=True)
-    finally:
-        if spinner:
+        try:
+            yield
+        finally:
             spinner.terminate()
+            spinner.join()  # its copy of the lock's descriptor goes with it
+            del os.environ["GRADERS_LOCK_DIR"]
+
+
+def _grade(challenge: str, submission: str, sandbox: str, only: str | None,
+           out: str) -> None:
+    """One grading, in a fresh interpreter (the spawned process this runs in)."""
+    from graders.challenge import load_challenge
+    from graders.runner import grade
+    from graders.submission import read_submission
+
+    grade(load_challenge(challenge), read_submission(Path(submission)), sandbox=sandbox,
+          only=None if only is None else [only]).write_json(out)
+
+
+def measure(challenge: str, submission: str, runs: int, sandbox: str, busy: bool,
+            progress: bool = False, only: str | None = None) -> Stability:
+    stability = Stability()
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        if busy:
+            stack.enter_context(_busy_core(tmp))
+        for run in range(runs):
+            out = Path(tmp) / f"run{run}.json"
+            grading = spawn.Process(target=_grade,
+                                    args=(challenge, submission, sandbox, only, str(out)))
+            grading.start()
+            grading.join()
+            if grading.exitcode != 0:
+                raise RuntimeError(f"run {run + 1} ended with exit code {grading.exitcode}")
+            result = Result.from_json(out)
+            stability.statuses[result.status] += 1
+            stability.run_times.append(result.duration_s)
+            stability.performance_times.append(result.performance.duration_s)
+            for metric in result.performance.metrics:
+                stability.verdicts[metric.name][metric.verdict] += 1
+                if metric.ratio is not None:
+                    stability.ratios[metric.name].append(metric.ratio)
+            if progress:
+                print(f"run {run + 1}/{runs}: {result.status} " + " ".join(
+                    f"{m.name}={m.verdict}({m.ratio})"
+                    for m in result.performance.metrics), flush=True)
     return stability
 
 
@@ -80,9 +114,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sandbox", default="auto")
     parser.add_argument("--busy", action="store_true", help="keep one core busy meanwhile")
+    parser.add_argument("--only", metavar="TEST",
+                        help="run just this hidden test before the performance phase")
     options = parser.parse_args()
     stability = measure(options.challenge, options.submission, options.runs, options.sandbox,
-                        options.busy, progress=True)
+                        options.busy, progress=True, only=options.only)
     print(f"\n{options.submission} x{options.runs} on {options.sandbox}"
           f"{' with one core busy' if options.busy else ''}")
     print(f"statuses: {dict(stability.statuses)}")
