@@ -8,6 +8,10 @@ import pytest
 from tests.conftest import Q3, REPO, run_grade
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
+# What the command does around a grading is the same for every challenge: the probe's
+# grades in a second.
+PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
+PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 
 
 def _assert_one_sentence(run, *needles):
@@ -96,7 +100,7 @@ def test_no_engine_is_exit_3_with_one_sentence(args):
 
 
 def test_auto_without_engine_falls_back_and_says_so(tmp_path):
-    run = run_grade(Q3, REFERENCE, "--sandbox", "auto", env=NO_ENGINE,
+    run = run_grade(PROBE, PROBE_REFERENCE, "--sandbox", "auto", env=NO_ENGINE,
                     json_path=tmp_path / "r.json")
     assert run.exit_code == 0
     assert run.result["sandbox"] == {**run.result["sandbox"], "backend": "process",
@@ -107,7 +111,7 @@ def test_auto_without_engine_falls_back_and_says_so(tmp_path):
 
 def test_json_that_cannot_be_written_keeps_the_report(tmp_path):
     """The grade is shown, then one line says why the file is missing: exit 2."""
-    run = run_grade(Q3, REFERENCE, "--sandbox", "process", "--quiet",
+    run = run_grade(PROBE, PROBE_REFERENCE, "--sandbox", "process", "--quiet",
                     json_path=Path("/proc/r.json"))
     _assert_one_sentence(run, "/proc/r.json", "could not be written")
     assert run.stdout.startswith("passed:"), run.stdout

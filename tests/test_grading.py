@@ -34,10 +34,11 @@ def grade(backend, tmp_path):
     return run
 
 
-def test_reference_passes_with_full_score(grade, backend):
-    run = grade(REFERENCE)
+def test_reference_passes_with_full_score_and_the_seed_asked_for(grade, backend):
+    run = grade(REFERENCE, "--seed", "12345")
     result = run.result
     assert run.exit_code == 0, run.stdout
+    assert result["seed"] == 12345
     assert result["status"] == "passed"
     assert result["score"] == result["max_score"] > 0
     assert set(result) == SCHEMA_KEYS and result["schema_version"] == 1
@@ -152,10 +153,6 @@ def test_same_submission_twice_gives_the_same_correctness(grade):
     tests_score = [sum(t["weight"] for t in r.result["tests"] if t["status"] == "passed")
                    for r in (first, second)]
     assert tests_score[0] == tests_score[1]
-
-
-def test_seed_is_recorded(grade):
-    assert grade(REFERENCE, "--seed", "12345").result["seed"] == 12345
 
 
 def test_a_spent_run_budget_skips_the_remaining_tests(tmp_path):
