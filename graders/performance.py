@@ -327,8 +327,3 @@ def decided_early(metric: Metric, sub: Sequence[float], ref: Sequence[float]) ->
     ratios = [s / r for s, r in zip(sub, ref, strict=True)]
     return (all(x > threshold * EARLY_MARGIN for x in ratios)
             or all(x < threshold / EARLY_MARGIN for x in ratios))
-
-
-def measure_all(config: PerformanceConfig, sides: Sides, timeout: float, seed: int
-                ) -> list[MetricResult]:
-    return [measure_metric(metric, config, sides, timeout, seed) for metric in config.metrics]

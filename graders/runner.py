@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graders import __version__, scoring, timing_lock
-from graders.challenge import REPO_ROOT, Challenge, PerformanceConfig, driver_operations
+from graders.challenge import REPO_ROOT, Challenge, Metric, PerformanceConfig, driver_operations
 from graders.errors import ChallengeError
 from graders.feedback import FeedbackLevel, apply_level
 from graders.proxy import MissingOperation, WorkerProxy
@@ -22,6 +22,7 @@ from graders.result import (
     PHASES,
     ChallengeInfo,
     HarnessInfo,
+    MetricResult,
     Performance,
     Phase,
     PhaseName,
@@ -231,26 +232,51 @@ def _phase(name: PhaseName, seconds: float, rounds: int | None = None,
                  rounds_s=None if rounds_s is None else round(rounds_s, 4))
 
 
+def _timed_span(metrics: list[Metric]) -> tuple[list[Metric], list[Metric], list[Metric]]:
+    """The metrics in their order, cut in three: the counters before the first timed
+    metric, the span from the first timed metric to the last, the counters after it."""
+    timed = [i for i, m in enumerate(metrics) if m.kind != "counter"]
+    if not timed:
+        return list(metrics), [], []
+    return metrics[:timed[0]], metrics[timed[0]:timed[-1] + 1], metrics[timed[-1] + 1:]
+
+
 def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: WorkerProxy,
                         seed: int, phases: list[Phase] | None = None,
                         deadline: float = float("inf"),
                         config: PerformanceConfig | None = None) -> Performance:
-    """Time the submission (`proxy`) against the reference (`ref_proxy`), with the
-    host's timing lock held, until `deadline` (time.monotonic(); moved on by the wait
-    for the lock, which is no part of the run's own time), on the metrics of `config`
-    (default: the challenge's); append the `lock` and `performance` phases to `phases`,
-    if given."""
+    """Measure the submission (`proxy`) against the reference (`ref_proxy`), the timed
+    metrics with the host's timing lock held exclusive, until `deadline`
+    (time.monotonic(); moved on by the waits for the lock, which are no part of the
+    run's own time), on the metrics of `config` (default: the challenge's); append the
+    `lock` and `performance` phases to `phases`, if given."""
     from graders import performance
 
     start = time.perf_counter()
     config = config or challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
     waited = 0.0  # for the timing lock: not part of the phase
-    sides = performance.Sides(submission=proxy, reference=ref_proxy)
+    sides = performance.Sides(submission=proxy, reference=ref_proxy, deadline=deadline)
+    before, timed, after = _timed_span(config.metrics)
+
+    def measure(metrics: list[Metric]) -> list[MetricResult]:
+        return [performance.measure_metric(m, config, sides, timeout, seed) for m in metrics]
+
+    # A count is not a time: counters before the first timed metric and after the last
+    # are measured under this run's shared hold, as its tests are (no timer runs
+    # meanwhile, other gradings' correctness work may); only the timed metrics hold the
+    # lock exclusive, so a count does not keep the host's other core idle.
     try:
-        with timing_lock.exclusive_timing() as waited:
-            sides.deadline = deadline + waited
-            metrics = performance.measure_all(config, sides, timeout, seed)
+        metrics = measure(before)
+        if timed:
+            with timing_lock.exclusive_timing() as waited:
+                sides.deadline = deadline + waited
+                metrics += measure(timed)
+        if after:
+            held = timing_lock.hold_for_correctness()
+            waited += held
+            sides.deadline += held
+            metrics += measure(after)
     finally:
         ref_proxy.close()
     earned, available = scoring.performance_score(metrics)
