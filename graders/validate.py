@@ -61,10 +61,11 @@ class Expected(BaseModel):
         return frozenset(self.fail_metrics) | frozenset(self.pass_metrics)
 
     @property
-    def named_failures_suffice(self) -> bool:
-        """Whether failing its named tests is its whole outcome, but for exactness: what
-        the quick form checks by running those tests alone."""
-        return self.status == "failed" and bool(self.fail) and not self.metrics(())
+    def fails_named_tests(self) -> bool:
+        """Whether its outcome is a failure with named tests failing: the quick form runs
+        those tests alone (and measures the metrics it names), since no other test can
+        turn that failure into another status; only exactness needs every test run."""
+        return self.status == "failed" and bool(self.fail)
 
 
 def load_expected(known_bad: Path) -> dict[str, Expected]:
@@ -273,8 +274,9 @@ def outcome_signature(result: Result) -> list[tuple[str, str]]:
 Grader = Callable[[Submission, frozenset[str], frozenset[str] | None], Result]
 
 QUICK_LEAVES_OUT = ("the quick form graded the reference once (no flakiness check) and ran "
-                    "each known_bad whose outcome is only failing named tests on those tests "
-                    "alone (no exactness or dead-test check); the full form does it all")
+                    "each known_bad that must fail named tests on those tests alone, with "
+                    "the metrics its outcome names (no exactness or dead-test check); the "
+                    "full form does it all")
 
 
 def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs: int = 1,
@@ -337,7 +339,7 @@ def validate(challenge: Challenge, grader: Grader, *, quick: bool = False, jobs:
         known_bad_runs = []
         for name, entry in sorted(expected.items()):
             submission, problems = known_bad_submission(challenge, name, entry)
-            only = frozenset(entry.fail) if quick and entry.named_failures_suffice else None
+            only = frozenset(entry.fail) if quick and entry.fails_named_tests else None
             known_bad_runs.append((name, entry, only, start(
                 f"known_bad/{name}", entry.status, submission, entry.metrics(every),
                 problems, only)))

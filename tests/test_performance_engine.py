@@ -31,7 +31,7 @@ PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
 REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 
-STEP_S = 2.5e-8  # the reference's measured batch, work(200_000), takes 5 ms
+STEP_S = 5e-9  # the reference's measured batch, work(1_000_000), takes 5 ms
 CALIBRATION_S = performance.CALIBRATION_REFERENCE_S / 2  # a host twice the reference host's speed
 MODELS = {  # each fixture file's source, and what its worker answers
     REFERENCE.read_text(): ProbeModel(STEP_S),

@@ -143,7 +143,7 @@ def test_a_pool_begins_the_measured_gradings_first(probe, tmp_path):
     assert report.runs[1].label == "reference #1"  # judged in the fixed order all the same
 
 
-def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_path):
+def test_the_quick_form_runs_a_failing_known_bad_on_its_named_failures_alone(probe, tmp_path):
     run = run_grade(probe, probe.parent.parent / "reference" / "probe.py", "--sandbox",
                     "process", json_path=tmp_path / "r.json")
     real = Result.from_dict(run.result)
@@ -163,10 +163,13 @@ def test_the_quick_form_runs_a_known_bad_on_its_named_failures_alone(probe, tmp_
         asked.clear()
         report = validate(load_challenge(probe), grader, quick=quick)
         assert len(asked["probe"]) == (1 if quick else 3)  # the reference
-        # wrong_count must only fail two tests; the others' outcomes need every test run
+        # a known-bad that must fail named tests runs them alone, measured or not; one
+        # that fails by a metric alone needs every test run to show its status
         assert asked["wrong_count"] == [
             frozenset({"test_work_returns_n", "test_work_zero"}) if quick else None]
-        assert asked["twice_the_steps"] == asked["five_times_the_work"] == [None]
+        assert asked["twice_the_steps"] == [
+            frozenset({"test_steps_are_few"}) if quick else None]
+        assert asked["five_times_the_work"] == [None]
         # each measured on the metrics its outcome names: no other can change a failure;
         # the reference on all of them
         assert measured["wrong_count"] == frozenset()
