@@ -24,7 +24,7 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,9 +81,7 @@ def measure(challenge: str, submission: str, runs: int, sandbox: str, busy: bool
             progress: bool = False, only: str | None = None) -> Stability:
     stability = Stability()
     spawn = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        if busy:
-            stack.enter_context(_busy_core(tmp))
+    with tempfile.TemporaryDirectory() as tmp, _busy_core(tmp) if busy else nullcontext():
         for run in range(runs):
             out = Path(tmp) / f"run{run}.json"
             grading = spawn.Process(target=_grade,
