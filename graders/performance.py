@@ -231,7 +231,10 @@ def _round(metric: Metric, sides: Sides, timeout: float, flip: bool) -> tuple[fl
 
 
 def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
-                   timeout: float, seed: int) -> MetricResult:
+                   timeout: float, seed: int,
+                   begin_timing: Callable[[], None] = lambda: None) -> MetricResult:
+    """Warm up (loads, untimed calls), call `begin_timing()`, then time the rounds: a
+    caller that takes the host's timing lock there does not hold it through warm-ups."""
     header: dict[str, Any] = {
         "name": metric.name, "description": metric.description, "kind": metric.kind,
         "unit": metric.unit, "threshold": metric.threshold.model_dump(exclude_none=True),
@@ -243,6 +246,7 @@ def measure_metric(metric: Metric, config: PerformanceConfig, sides: Sides,
     try:
         for _ in range(0 if counter else config.warmup):  # a count does not warm up
             _round(metric, sides, timeout, flip=False)
+        begin_timing()
         overhead = _overhead(sides)
         factor = _host_factor(sides) if metric.threshold.absolute is not None else None
         looks = _looks(metric, config)

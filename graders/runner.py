@@ -8,8 +8,8 @@ import sys
 import time
 import types
 import uuid
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack, contextmanager, redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -255,23 +255,32 @@ def measure_performance(challenge: Challenge, proxy: WorkerProxy, ref_proxy: Wor
     start = time.perf_counter()
     config = config or challenge.config.performance
     timeout = challenge.config.limits.call_timeout_s  # a measured batch is a call like any
-    waited = 0.0  # for the timing lock: not part of the phase
+    waited: float | None = None  # for the timing lock (not part of the phase); None: not yet
     sides = performance.Sides(submission=proxy, reference=ref_proxy, deadline=deadline)
     before, timed, after = _timed_span(config.metrics)
 
-    def measure(metrics: list[Metric]) -> list[MetricResult]:
-        return [performance.measure_metric(m, config, sides, timeout, seed) for m in metrics]
+    def measure(metrics: list[Metric], begin_timing: Callable[[], None] = lambda: None
+                ) -> list[MetricResult]:
+        return [performance.measure_metric(m, config, sides, timeout, seed, begin_timing)
+                for m in metrics]
 
     # A count is not a time: counters before the first timed metric and after the last
     # are measured under this run's shared hold, as its tests are (no timer runs
     # meanwhile, other gradings' correctness work may); only the timed metrics hold the
-    # lock exclusive, so a count does not keep the host's other core idle.
+    # lock exclusive, so a count does not keep the host's other core idle. Nor does a
+    # warm-up: the lock is taken once the first timed metric has warmed up (q6 builds
+    # its graphs there), and held to the end of the last.
     try:
         metrics = measure(before)
-        if timed:
-            with timing_lock.exclusive_timing() as waited:
-                sides.deadline = deadline + waited
-                metrics += measure(timed)
+        with ExitStack() as span:
+            def begin_timing() -> None:
+                nonlocal waited
+                if waited is None:
+                    waited = span.enter_context(timing_lock.exclusive_timing())
+                    sides.deadline = deadline + waited
+
+            metrics += measure(timed, begin_timing)
+        waited = waited or 0.0
         if after:
             held = timing_lock.hold_for_correctness()
             waited += held

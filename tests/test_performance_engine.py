@@ -246,31 +246,39 @@ def test_a_time_ratio_is_decided_early_only_when_every_round_is_far_from_the_thr
 def test_only_the_timed_span_holds_the_lock_exclusive(tmp_path, monkeypatch, order):
     """A count is not a time: a counter before the first timed metric or after the last is
     measured under the run's shared hold, as its tests are (no timer elsewhere meanwhile,
-    correctness work beside it); from the first timed metric to the last, the lock is
+    correctness work beside it); nor is a warm-up: the first timed metric warms up under
+    it too. From the first timed round to the end of the last timed metric, the lock is
     held exclusive. The metrics are measured, and reported, in the challenge's order."""
     lock = tmp_path / "perf.lock"
     monkeypatch.setattr(timing_lock, "LOCK_PATH", lock)
     challenge = load_challenge(PROBE)
-    by_name = {m.name: m for m in challenge.config.performance.metrics}
+    config = challenge.config.performance
+    by_name = {m.name: m for m in config.metrics}
     challenge.config = challenge.config.model_copy(update={
-        "performance": challenge.config.performance.model_copy(
-            update={"metrics": [by_name[name] for name in order]})})
-    held: dict[str, tuple[bool, bool]] = {}
-    measure_metric = performance.measure_metric
+        "performance": config.model_copy(update={"metrics": [by_name[n] for n in order]})})
+    held: dict[str, list[tuple[bool, bool]]] = {name: [] for name in order}
+    one_round = performance._round
 
     def observed(metric, *args, **kwargs):
         other = timing_lock.try_correctness_lock(lock)  # None while a timer holds it
         if other is not None:
             os.close(other)
-        held[metric.name] = (other is None, timing_lock.CORRECTNESS_FD_ENV in os.environ)
-        return measure_metric(metric, *args, **kwargs)
+        held[metric.name].append((other is None, timing_lock.CORRECTNESS_FD_ENV in os.environ))
+        return one_round(metric, *args, **kwargs)
 
-    monkeypatch.setattr(performance, "measure_metric", observed)
+    monkeypatch.setattr(performance, "_round", observed)
     backend = FakeBackend(driver(MODELS, calibration_s=CALIBRATION_S))
     result = grade(challenge, read_submission(REFERENCE), backend=backend)
     assert [m.name for m in result.performance.metrics] == order
     timed = [i for i, name in enumerate(order) if name != "work_steps"]
+    exclusive, shared = (True, False), (False, True)
     for i, name in enumerate(order):
-        exclusive = timed[0] <= i <= timed[-1]
-        assert held[name] == (exclusive, not exclusive), (name, held)
+        rounds = held[name]
+        assert len(rounds) > config.warmup, (name, held)
+        if i == timed[0]:  # its warm-up under the shared hold, then every round exclusive
+            assert rounds == [shared] * config.warmup + [exclusive] * (
+                len(rounds) - config.warmup), (name, held)
+        else:
+            assert set(rounds) == {exclusive if timed[0] < i <= timed[-1] else shared}, (
+                name, held)
     assert timing_lock.CORRECTNESS_FD_ENV not in os.environ, "the run kept its hold on the lock"
