@@ -1,15 +1,16 @@
 """The host-wide timing lock: no performance phase overlaps another grading's work.
 
 A readers-writer lock on LOCK_PATH. A performance phase holds it exclusive while it
-times (a count or a warm-up is not a time: graders/runner.py does those outside that
-span under the shared hold); every grading's correctness phase holds it shared, on a
-descriptor whose number is in CORRECTNESS_FD_ENV, and drops it when its own
-performance phase begins timing. So a timer waits for the correctness work running on this
-host to end, and no correctness work starts while a timer runs or waits: the timed
-side has the CPUs to itself (DESIGN §5), whether the gradings come from one batch,
-two candidates' self-checks or the project's tests run in parallel. A timer holds the
-turnstile from before it waits until it is done, and a shared hold is taken only
-through the turnstile, so waiting correctness work never starves it.
+times (a count is not a time, nor is a warm-up: graders/runner.py measures a counter
+outside that span, and warms the first timed metric up, under the shared hold); every
+grading's correctness phase holds it shared, on a descriptor whose number is in
+CORRECTNESS_FD_ENV, and drops it when its first timer begins. So a timer waits for
+the correctness work running on this host to end, and no correctness work starts
+while a timer runs or waits: the timed side has the CPUs to itself (DESIGN §5),
+whether the gradings come from one batch, two candidates' self-checks or the
+project's tests run in parallel. A timer holds the turnstile from before it waits
+until it is done, and a shared hold is taken only through the turnstile, so waiting
+correctness work never starves it.
 
 A batch (graders/batch.py) takes the shared hold for each child before starting it
 (`try_correctness_lock`), so it starts no child while a timer waits; a `grade`
