@@ -20,9 +20,9 @@ check: install  ## lint and type check
 
 # Two pytest-xdist workers, a module with costly module-scoped fixtures on one worker
 # (`xdist_group`); a performance phase is never timed alongside another test's grading
-# (graders/timing_lock.py).
+# (graders/timing_lock.py). `-rs`: the log names each skipped test and why.
 test: sandbox check  ## every test, the Docker sandbox ones required (never skipped)
-	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest -n 2 --dist loadgroup
+	GRADERS_REQUIRE_DOCKER=1 $(PYTHON) -m pytest -n 2 --dist loadgroup -rs
 
 # q9_cpu_inference is proved by hand (`make validate-q9`): its quick proof takes 6-7 min
 # and its margin check (the reference's p95 within 8 ms) rides this host's speed drift.

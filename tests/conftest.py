@@ -19,6 +19,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 Q3 = REPO / "challenges" / "q3_decorator"
+# The harness's own test challenge and its reference.
+PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
+PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 BACKENDS = ["process", pytest.param("docker", marks=pytest.mark.docker)]
 
 

@@ -31,10 +31,7 @@ from graders.result import (
     TestResult,
 )
 from graders.submission import MAX_SUBMISSION_BYTES
-from tests.conftest import REPO
-
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
+from tests.conftest import PROBE, PROBE_REFERENCE, REPO
 
 
 def make_result(name: str = "alice", sha256: str = "0" * 64, *, challenge: str = "q3_decorator",

@@ -5,13 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Q3, REPO, run_grade
+from tests.conftest import PROBE, PROBE_REFERENCE, Q3, REPO, run_grade
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
-# What the command does around a grading is the same for every challenge: the probe's
-# grades in a second.
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 
 
 def _assert_one_sentence(run, *needles):

@@ -9,14 +9,12 @@ import pytest
 
 from graders.challenge import load_challenge
 from graders.feedback import apply_level
-from tests.conftest import REPO, run_grade
+from tests.conftest import PROBE, PROBE_REFERENCE, run_grade
 from tests.test_batch import make_result
 
 # Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
 pytestmark = pytest.mark.xdist_group("test_feedback")
 
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
 
 
 def test_score_only_keeps_the_grade_and_nothing_else():

@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from graders.result import TEST_STATUSES, VERDICTS
-from tests.conftest import Q3, REPO, grader_containers, known_bad_file, run_grade
+from tests.conftest import (
+    PROBE,
+    PROBE_REFERENCE,
+    Q3,
+    REPO,
+    grader_containers,
+    known_bad_file,
+    run_grade,
+)
 
 REFERENCE = REPO / "reference" / "q3_decorator.py"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
@@ -159,18 +167,17 @@ def test_a_spent_run_budget_skips_the_remaining_tests(tmp_path):
     """A submission that makes every test slow cannot stretch a run without bound."""
     import shutil
 
-    probe = REPO / "tests" / "fixtures" / "challenges" / "probe"
     challenge = tmp_path / "challenges" / "probe"
-    shutil.copytree(probe, challenge)
+    shutil.copytree(PROBE, challenge)
     (tmp_path / "reference").mkdir()
-    shutil.copy(REPO / "tests" / "fixtures" / "reference" / "probe.py", tmp_path / "reference")
+    shutil.copy(PROBE_REFERENCE, tmp_path / "reference")
     toml = challenge / "challenge.toml"
     # The budget covers the whole run: the first import (1 s), then a test (1 s to import).
     toml.write_text(toml.read_text().replace("run_budget_s = 300", "run_budget_s = 3"))
     assert "run_budget_s = 3" in toml.read_text()
     slow = tmp_path / "slow_import.py"
     slow.write_text("import time\ntime.sleep(1.0)\n"
-                    + (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text())
+                    + PROBE_REFERENCE.read_text())
     run = run_grade(challenge, slow, "--sandbox", "process", json_path=tmp_path / "r.json")
     tests = run.result["tests"]
     assert tests[0]["status"] == "passed"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -21,10 +20,7 @@ from graders.mutants import (
     render_mutants,
     run_mutants,
 )
-
-REPO = Path(__file__).resolve().parents[1]
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text()
+from tests.conftest import PROBE, PROBE_REFERENCE, REPO
 
 SAMPLE = '''\
 """Module docstring: a < b."""
@@ -206,8 +202,9 @@ def _probe_with(equivalents: dict[str, str], minimum: float = 0.5) -> Challenge:
 
 
 def _mutant(mutant_id: str) -> Mutant:
+    source = PROBE_REFERENCE.read_text().replace("return total", "return -total")
     return Mutant(id=mutant_id, operator=mutant_id.split("@")[0], label="statement removed",
-                  line=5, col=5, source=PROBE_REFERENCE.replace("return total", "return -total"),
+                  line=5, col=5, source=source,
                   original_line="entry = cache[key]")
 
 

@@ -19,10 +19,8 @@ import pytest
 from graders import protocol
 from graders.challenge import driver_operations, load_challenge
 from graders.errors import UsageError
-from tests.conftest import REPO
+from tests.conftest import PROBE, PROBE_REFERENCE, REPO
 
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = (REPO / "tests" / "fixtures" / "reference" / "probe.py").read_text()
 Q3_REFERENCE = (REPO / "reference" / "q3_decorator.py").read_text()
 
 
@@ -59,7 +57,7 @@ def test_the_command_line_exits_2_naming_the_metric(probe_copy):
     toml = probe_copy / "challenge.toml"
     toml.write_text(toml.read_text().replace('operation = "count"', 'operation = "nope"'))
     done = subprocess.run([sys.executable, "-m", "graders.cli", str(probe_copy),
-                           str(REPO / "tests" / "fixtures" / "reference" / "probe.py"),
+                           str(PROBE_REFERENCE),
                            "--sandbox", "process"],
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
     assert done.returncode == 2, done
@@ -155,7 +153,7 @@ def test_an_unknown_operation_is_named_with_its_challenge(worker, name):
 
 @pytest.mark.parametrize("challenge", ["probe", "q3_decorator"])
 def test_the_worker_and_the_load_check_agree_on_the_operations(worker, tmp_path, challenge):
-    worker.load(challenge, PROBE_REFERENCE if challenge == "probe" else Q3_REFERENCE)
+    worker.load(challenge, PROBE_REFERENCE.read_text() if challenge == "probe" else Q3_REFERENCE)
     message = worker.call("no_such_operation")["error"]["message"]
     listed = re.search(r"its operations are (.*)$", message)
     assert listed is not None
@@ -210,7 +208,7 @@ def test_prepare_imports_the_driver_before_any_submission_and_load_imports_it_af
                       + f"\nopen({str(record)!r}, 'a').write('imported\\n')\n")
     assert worker.ask("prepare", challenge="probe") == {"ok": True, "value": None}
     assert record.read_text() == "imported\n"  # before any load: no submitted code ran
-    worker.load("probe", PROBE_REFERENCE)
+    worker.load("probe", PROBE_REFERENCE.read_text())
     assert record.read_text() == "imported\n" * 2  # the load's driver is a fresh one
 
     driver.write_text("raise RuntimeError('a broken driver')\n")

@@ -21,15 +21,14 @@ from graders import performance, timing_lock
 from graders.challenge import load_challenge
 from graders.runner import grade, make_proxy
 from graders.submission import read_submission
-from tests.conftest import REPO
+from tests.conftest import PROBE, PROBE_REFERENCE, REPO
 from tests.fakes import FakeBackend, FakeWorker, ProbeModel, driver, ok
 
 # Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
 pytestmark = pytest.mark.xdist_group("test_performance_engine")
 
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 SUBMISSIONS = REPO / "tests" / "fixtures" / "submissions"
-REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
+REFERENCE = PROBE_REFERENCE
 
 STEP_S = 5e-9  # the reference's measured batch, work(1_000_000), takes 5 ms
 CALIBRATION_S = performance.CALIBRATION_REFERENCE_S / 2  # a host twice the reference host's speed

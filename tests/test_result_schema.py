@@ -24,13 +24,12 @@ from graders.challenge import load_challenge
 from graders.result import ADDED_FIELDS, PHASES, Result, main, schema_text
 from graders.runner import grade
 from graders.submission import read_submission
-from tests.conftest import REPO
+from tests.conftest import PROBE, REPO
 
 # Under pytest-xdist (`make test`) one worker runs this module: its fixture grades once.
 pytestmark = pytest.mark.xdist_group("test_result_schema")
 
 SCHEMA_FILE = REPO / "schema" / "result-v1.json"
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, GradeRun, run_grade
-
-PROBE = REPO / "tests" / "fixtures" / "challenges" / "probe"
-PROBE_REFERENCE = REPO / "tests" / "fixtures" / "reference" / "probe.py"
+from tests.conftest import PROBE, PROBE_REFERENCE, GradeRun, run_grade
 
 
 def copy_probe(tmp_path: Path, *, metrics: bool = False, **limits: float) -> Path:
